@@ -1,0 +1,7 @@
+"""pgconn: One asyncio PostgreSQL connection for pgasync."""
+
+from __future__ import annotations
+
+from pgconn.__about__ import __version__
+
+__all__ = ["__version__"]

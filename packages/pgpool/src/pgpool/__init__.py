@@ -1,0 +1,7 @@
+"""pgpool: The pgasync connection pool."""
+
+from __future__ import annotations
+
+from pgpool.__about__ import __version__
+
+__all__ = ["__version__"]

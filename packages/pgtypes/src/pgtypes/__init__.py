@@ -1,0 +1,7 @@
+"""pgtypes: The PostgreSQL type system for pgasync: codecs, Record, row decoding."""
+
+from __future__ import annotations
+
+from pgtypes.__about__ import __version__
+
+__all__ = ["__version__"]
