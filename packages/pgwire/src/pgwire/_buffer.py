@@ -95,7 +95,8 @@ class PayloadReader:
             raise self.error(f"negative {what} count {n}")
         return n
 
-    def bytes(self, n: int) -> bytes:
+    def byten(self, n: int) -> bytes:
+        """``Byten``: exactly ``n`` bytes."""
         pos = self._take(n)
         return self._data[pos : pos + n]
 
@@ -112,7 +113,7 @@ class PayloadReader:
             return None
         if n < 0:
             raise self.error(f"invalid value length {n}")
-        return self.bytes(n)
+        return self.byten(n)
 
     def cstring(self) -> str:
         end = self._data.find(b"\x00", self._pos, self._end)

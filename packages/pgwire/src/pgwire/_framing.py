@@ -1,0 +1,213 @@
+"""Incremental framing: cutting a byte stream into messages, whatever the chunk boundaries.
+
+Typed messages are ``Byte1`` type, ``Int32`` length (counting itself), payload; the startup
+packets a server receives first have no type byte. The framer keeps the received bytes as one
+immutable ``bytes`` plus a list of chunks not yet joined, and joins only when a whole frame is
+available, so a large message that arrives in many small chunks is copied once, not once per
+chunk. A declared length over ``max_message_size`` is a :class:`RemoteProtocolError` as soon
+as the header is seen: memory stays bounded by the limit, whatever the peer claims.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final
+
+from pgwire._client_errors import RemoteProtocolError
+from pgwire._events import DataRowBatch
+
+__all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "MAX_STARTUP_PACKET_SIZE", "Framer"]
+
+#: PostgreSQL allocates a message in one piece of at most 1 GiB (MaxAllocSize).
+DEFAULT_MAX_MESSAGE_SIZE: Final = 1 << 30
+#: The server refuses startup packets over 10000 bytes (MAX_STARTUP_PACKET_LENGTH).
+MAX_STARTUP_PACKET_SIZE: Final = 10000
+#: DataRow messages collected into one batch at most, to bound the work of one event.
+MAX_BATCH_ROWS: Final = 4096
+
+_HEADER: Final = struct.Struct("!ci")
+_LENGTH: Final = struct.Struct("!i")
+_DATA_ROW: Final = 0x44  # 'D'
+
+
+class Framer:
+    """Splits a byte stream into frames.
+
+    Args:
+        max_message_size: the largest payload accepted, in bytes.
+    """
+
+    __slots__ = ("_buffer", "_eof", "_pending", "_pending_size", "_pos", "max_message_size")
+
+    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+        if max_message_size < 0:
+            raise ValueError(f"max_message_size must be >= 0, got {max_message_size}")
+        self.max_message_size = max_message_size
+        self._buffer = b""
+        self._pos = 0
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._eof = False
+
+    @property
+    def eof(self) -> bool:
+        """Whether the end of the stream was received."""
+        return self._eof
+
+    @property
+    def buffered(self) -> int:
+        """How many received bytes are not yet consumed."""
+        return len(self._buffer) - self._pos + self._pending_size
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Add received bytes; ``b""`` means the peer closed the stream.
+
+        Raises:
+            RemoteProtocolError: data after the end of the stream.
+        """
+        if not data:
+            self._eof = True
+            return
+        if self._eof:
+            raise RemoteProtocolError("data received after the end of the stream")
+        chunk = bytes(data)
+        if self._pos == len(self._buffer) and not self._pending:
+            self._buffer = chunk
+            self._pos = 0
+        else:
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+
+    def _available(self, needed: int) -> bool:
+        """Make ``needed`` bytes contiguous from the read position, if that many were received.
+
+        Joins pending chunks only when enough bytes are there, so each byte is copied once per
+        frame that needs it.
+        """
+        have = len(self._buffer) - self._pos
+        if have >= needed:
+            return True
+        if have + self._pending_size < needed:
+            return False
+        self._buffer = b"".join([self._buffer[self._pos :], *self._pending])
+        self._pos = 0
+        self._pending.clear()
+        self._pending_size = 0
+        return True
+
+    def check_end(self) -> bool:
+        """At the end of the stream, whether the consumed data ends on a frame boundary.
+
+        Returns:
+            True when the stream has ended with nothing left over, False while it has not ended.
+
+        Raises:
+            RemoteProtocolError: the stream ended in the middle of a message.
+        """
+        if not self._eof:
+            return False
+        if self.buffered:
+            raise RemoteProtocolError(f"connection closed in the middle of a message ({self.buffered} bytes left over)")
+        return True
+
+    def next_byte(self) -> int | None:
+        """One single byte (the answer to SSLRequest or GSSENCRequest), or None if none yet."""
+        if not self._available(1):
+            return None
+        value = self._buffer[self._pos]
+        self._pos += 1
+        return value
+
+    def peek_type(self) -> int | None:
+        """The type byte of the next typed message, or None if nothing is buffered."""
+        if not self._available(1):
+            return None
+        return self._buffer[self._pos]
+
+    def next_message(self) -> tuple[int, bytes] | None:
+        """The next typed message as ``(type byte, payload)``, or None if it is incomplete.
+
+        Raises:
+            RemoteProtocolError: a length below 4 or over ``max_message_size``.
+        """
+        if not self._available(5):
+            return None
+        type_code, length = _HEADER.unpack_from(self._buffer, self._pos)
+        self._check_length(type_code[0], length)
+        end = self._pos + 1 + length
+        if not self._available(1 + length):
+            return None
+        start = self._pos + 5
+        end = start + length - 4
+        self._pos = end
+        return type_code[0], self._buffer[start:end]
+
+    def next_untyped(self) -> bytes | None:
+        """The next untyped startup-phase packet's payload, or None if it is incomplete.
+
+        Raises:
+            RemoteProtocolError: a length below 8 or over the server's startup packet limit.
+        """
+        if not self._available(4):
+            return None
+        (length,) = _LENGTH.unpack_from(self._buffer, self._pos)
+        if length < 8 or length > MAX_STARTUP_PACKET_SIZE:
+            raise RemoteProtocolError(
+                f"invalid startup packet length {length}: expected 8 to {MAX_STARTUP_PACKET_SIZE} bytes"
+            )
+        if not self._available(length):
+            return None
+        start = self._pos + 4
+        self._pos += length
+        return self._buffer[start : self._pos]
+
+    def next_data_rows(self) -> DataRowBatch | None:
+        """All complete DataRow messages at the read position, as one batch without copying.
+
+        Returns None when the next message is not a complete DataRow. Stops at the first
+        message of another type, at an incomplete DataRow, or after ``MAX_BATCH_ROWS`` rows.
+        """
+        if not self._available(5) or self._buffer[self._pos] != _DATA_ROW:
+            return None
+        buffer = self._buffer
+        size = len(buffer)
+        pos = self._pos
+        limit = self.max_message_size + 4
+        starts: list[int] = []
+        ends: list[int] = []
+        unpack = _LENGTH.unpack_from
+        while pos + 5 <= size and buffer[pos] == _DATA_ROW and len(starts) < MAX_BATCH_ROWS:
+            length = unpack(buffer, pos + 1)[0]
+            if length < 4 or length > limit:
+                if not starts:
+                    self._check_length(_DATA_ROW, length)
+                break  # hand over the good rows first; the next call reports this one
+            end = pos + 1 + length
+            if end > size:
+                break
+            starts.append(pos + 5)
+            ends.append(end)
+            pos = end
+        if not starts:
+            # The first DataRow is incomplete in this buffer: join the pending chunks for it.
+            length = unpack(buffer, self._pos + 1)[0]
+            self._check_length(_DATA_ROW, length)
+            if not self._available(1 + length):
+                return None
+            return self.next_data_rows()
+        self._pos = pos
+        return DataRowBatch(buffer, starts, ends)
+
+    def _check_length(self, type_code: int, length: int) -> None:
+        if length < 4:
+            raise RemoteProtocolError(f"invalid length {length} for message type {_describe(type_code)}")
+        if length - 4 > self.max_message_size:
+            raise RemoteProtocolError(
+                f"message type {_describe(type_code)} declares {length - 4} bytes, "
+                f"over the limit of {self.max_message_size} (max_message_size)"
+            )
+
+
+def _describe(type_code: int) -> str:
+    char = chr(type_code)
+    return f"{char!r} (0x{type_code:02x})" if char.isprintable() else f"0x{type_code:02x}"
