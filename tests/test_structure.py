@@ -26,7 +26,9 @@ def test_clean_tree_passes(tmp_path: Path) -> None:
 
 def test_io_import_in_sans_io_package_is_caught(tmp_path: Path) -> None:
     make_tree(tmp_path)
-    (tmp_path / "packages/pgwire/src/pgwire/_bad.py").write_text("import socket\nfrom time import monotonic\n")
+    (tmp_path / "packages/pgwire/src/pgwire/_bad.py").write_text(
+        "import socket\nfrom time import monotonic\n"
+    )
     (tmp_path / "packages/pgtypes/src/pgtypes/_bad.py").write_text("def f():\n    import asyncio.tasks\n")
     (tmp_path / "packages/pgconn/src/pgconn/_fine.py").write_text("import asyncio\n")
     problems = check(tmp_path)

@@ -57,7 +57,9 @@ def check(root: Path = ROOT) -> list[str]:
             where = path.relative_to(root)
             lines = path.read_text(encoding="utf-8").count("\n")
             if lines > MAX_LINES and not is_generated(path):
-                problems.append(f"{where}: {lines} lines, over the {MAX_LINES}-line limit; split it by concept")
+                problems.append(
+                    f"{where}: {lines} lines, over the {MAX_LINES}-line limit; split it by concept"
+                )
             if package in SANS_IO:
                 tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
                 for lineno, name in imported_modules(tree):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 
 import pytest
@@ -56,7 +57,7 @@ def test_any_split_gives_the_same_frames(cuts: list[int]) -> None:
     points = [0, *sorted(cuts), len(STREAM)]
     framer = Framer()
     frames = []
-    for start, end in zip(points, points[1:], strict=False):
+    for start, end in itertools.pairwise(points):
         if end > start:  # an empty chunk would mean the end of the stream
             framer.receive_data(STREAM[start:end])
         frames.extend(drain(framer))

@@ -1,4 +1,7 @@
-"""pgconn: One asyncio PostgreSQL connection for pgasync."""
+"""pgconn: One asyncio PostgreSQL connection for pgasync.
+
+A skeleton for now: a later issue fills it.
+"""
 
 from __future__ import annotations
 

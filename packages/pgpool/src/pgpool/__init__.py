@@ -1,4 +1,7 @@
-"""pgpool: The pgasync connection pool."""
+"""pgpool: The pgasync connection pool.
+
+A skeleton for now: a later issue fills it.
+"""
 
 from __future__ import annotations
 

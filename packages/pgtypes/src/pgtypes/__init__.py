@@ -1,4 +1,7 @@
-"""pgtypes: The PostgreSQL type system for pgasync: codecs, Record, row decoding."""
+"""pgtypes: The PostgreSQL type system for pgasync: codecs, Record, row decoding.
+
+A skeleton for now: a later issue fills it.
+"""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from typing import Final
 
 from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
 
-__all__ = ["PayloadReader", "cstring", "int16", "int32", "uint32", "text"]
+__all__ = ["PayloadReader", "cstring", "int16", "int32", "text", "uint32"]
 
 ENCODING: Final = "utf-8"
 ERRORS: Final = "surrogateescape"
@@ -32,7 +32,9 @@ def text(value: str, what: str) -> bytes:
     try:
         return value.encode(ENCODING, ERRORS)
     except UnicodeEncodeError as exc:
-        raise LocalProtocolError(f"{what} cannot be encoded as UTF-8: {exc.reason} at index {exc.start}") from None
+        raise LocalProtocolError(
+            f"{what} cannot be encoded as UTF-8: {exc.reason} at index {exc.start}"
+        ) from None
 
 
 def cstring(value: str, what: str) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-
 __all__ = [
     "ClientConfigurationError",
     "InterfaceError",
@@ -52,7 +51,9 @@ class InterfaceMessage:
         return (_rebuild_interface_message, (type(self), self.args[0] if self.args else "", self.__dict__))
 
 
-def _rebuild_interface_message(cls: type[InterfaceMessage], msg: str, state: dict[str, Any]) -> InterfaceMessage:
+def _rebuild_interface_message(
+    cls: type[InterfaceMessage], msg: str, state: dict[str, Any]
+) -> InterfaceMessage:
     error = cls.__new__(cls)
     InterfaceMessage.__init__(error, msg)
     error.__dict__.update(state)

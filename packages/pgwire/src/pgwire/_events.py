@@ -105,7 +105,9 @@ class DataRowBatch:
                     values.append(None)
                     continue
                 if length < 0 or pos + length > end:
-                    raise RemoteProtocolError(f"malformed DataRow message: column length {length} out of range")
+                    raise RemoteProtocolError(
+                        f"malformed DataRow message: column length {length} out of range"
+                    )
                 values.append(buffer[pos : pos + length])
                 pos += length
             if pos != end:

@@ -107,7 +107,9 @@ class Framer:
         if not self._eof:
             return False
         if self.buffered:
-            raise RemoteProtocolError(f"connection closed in the middle of a message ({self.buffered} bytes left over)")
+            raise RemoteProtocolError(
+                f"connection closed in the middle of a message ({self.buffered} bytes left over)"
+            )
         return True
 
     def next_byte(self) -> int | None:

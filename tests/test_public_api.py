@@ -1,0 +1,164 @@
+"""Each package's public names are pinned: adding or removing one is a deliberate change."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PGWIRE = [
+    "CANCEL_REQUEST_CODE",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "GSSENC_REQUEST_CODE",
+    "NEED_DATA",
+    "PROTOCOL_3_0",
+    "PROTOCOL_3_2",
+    "SCRAM_SHA_256",
+    "SCRAM_SHA_256_PLUS",
+    "SSL_REQUEST_CODE",
+    "AuthenticationCleartextPassword",
+    "AuthenticationError",
+    "AuthenticationGSS",
+    "AuthenticationGSSContinue",
+    "AuthenticationKerberosV5",
+    "AuthenticationMD5Password",
+    "AuthenticationOk",
+    "AuthenticationRequest",
+    "AuthenticationSASL",
+    "AuthenticationSASLContinue",
+    "AuthenticationSASLFinal",
+    "AuthenticationSCMCredential",
+    "AuthenticationSSPI",
+    "BackendKeyData",
+    "BackendMessage",
+    "Bind",
+    "BindComplete",
+    "CancelRequest",
+    "ChannelBinding",
+    "ClientAuthenticator",
+    "ClientConfigurationError",
+    "ClientConnection",
+    "ClientEvent",
+    "Close",
+    "CloseComplete",
+    "CommandComplete",
+    "ConnectionClosed",
+    "CopyBothResponse",
+    "CopyData",
+    "CopyDone",
+    "CopyFail",
+    "CopyInResponse",
+    "CopyOutResponse",
+    "CopyResponse",
+    "CycleKind",
+    "CycleState",
+    "DataRow",
+    "DataRowBatch",
+    "Describe",
+    "EmptyQueryResponse",
+    "ErrorResponse",
+    "Execute",
+    "FieldDescription",
+    "Flush",
+    "Framer",
+    "FrontendMessage",
+    "FunctionCall",
+    "FunctionCallResponse",
+    "GSSENCRequest",
+    "GSSENCResponse",
+    "GSSResponse",
+    "InterfaceError",
+    "InterfaceWarning",
+    "InternalClientError",
+    "LocalProtocolError",
+    "Message",
+    "NeedData",
+    "NegotiateProtocolVersion",
+    "NoData",
+    "NoticeFields",
+    "NoticeResponse",
+    "NotificationResponse",
+    "ParameterDescription",
+    "ParameterStatus",
+    "Parse",
+    "ParseComplete",
+    "PasswordMessage",
+    "Phase",
+    "PortalSuspended",
+    "PostgresError",
+    "PostgresLogMessage",
+    "PostgresWarning",
+    "ProtocolError",
+    "Query",
+    "ReadyForQuery",
+    "RemoteProtocolError",
+    "RowDescription",
+    "SASLInitialResponse",
+    "SASLResponse",
+    "SSLRequest",
+    "SSLResponse",
+    "ScramClient",
+    "ScramServer",
+    "ScramVerifier",
+    "ServerConnection",
+    "ServerEvent",
+    "StartupMessage",
+    "Sync",
+    "Terminate",
+    "TransactionStatus",
+    "UnknownPostgresError",
+    "__version__",
+    "decode_backend",
+    "decode_frontend",
+    "decode_startup_packet",
+    "exceptions",
+    "md5_password",
+    "md5_verifier",
+    "parse_require_auth",
+    "saslprep",
+    "scram_verifier",
+    "tls_server_end_point_hash",
+    "verify_md5_response",
+]
+
+PGASYNC_CLUSTER = [
+    "AUTH_METHODS",
+    "DEFAULT_HBA_RULES",
+    "LOOPBACK_ADDRESSES",
+    "TEST_SERVER_VARIABLE",
+    "BinariesNotFoundError",
+    "ClientCertificate",
+    "Cluster",
+    "ClusterError",
+    "HbaRule",
+    "PostgresInstallation",
+    "ServerUser",
+    "TlsFiles",
+    "find_installation",
+    "installation_for_tests",
+    "render_hba",
+    "rules_for_user",
+]
+
+SKELETONS = ["pgtypes", "pgconn", "pgpool"]
+
+
+@pytest.mark.parametrize(("module", "expected"), [("pgwire", PGWIRE), ("pgasync.cluster", PGASYNC_CLUSTER)])
+def test_public_names_are_pinned(module: str, expected: list[str]) -> None:
+    imported = importlib.import_module(module)
+    assert sorted(imported.__all__) == sorted(expected)
+    missing = [name for name in expected if not hasattr(imported, name)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("package", SKELETONS)
+def test_skeleton_packages_export_only_their_version(package: str) -> None:
+    imported = importlib.import_module(package)
+    assert imported.__all__ == ["__version__"]
+    assert isinstance(imported.__version__, str)
+
+
+def test_every_package_has_its_own_version() -> None:
+    for package in ["pgwire", "pgtypes", "pgconn", "pgpool", "pgasync"]:
+        version = importlib.import_module(package).__version__
+        assert version.count(".") == 2, (package, version)
