@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -42,7 +42,10 @@ from pgwire import (
     RowDescription,
 )
 
-__all__ = ["BlockingSession", "QueryResult"]
+__all__ = ["BlockingSession", "QueryResult", "Trace"]
+
+#: Called with ``"->"`` and each message sent, ``"<-"`` and each event received.
+Trace = Callable[[str, object], None]
 
 _CHUNK = 65536
 
@@ -79,8 +82,15 @@ class BlockingSession:
         channel_bound: whether SCRAM-SHA-256-PLUS bound the session to the TLS channel.
     """
 
-    def __init__(self, sock: socket.socket, wire: ClientConnection, address: tuple[str, int] | str) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        wire: ClientConnection,
+        address: tuple[str, int] | str,
+        trace: Trace | None = None,
+    ) -> None:
         self.sock = sock
+        self.trace = trace
         self.wire = wire
         self.address = address
         self.notices: list[NoticeResponse] = []
@@ -102,6 +112,7 @@ class BlockingSession:
         unix_socket: str | None = None,
         timeout: float = 30.0,
         options: Iterable[tuple[str, str]] = (),
+        trace: Trace | None = None,
     ) -> Self:
         """Connect, negotiate TLS if asked, authenticate, and wait for ReadyForQuery.
 
@@ -121,7 +132,7 @@ class BlockingSession:
         sock.settimeout(timeout)
         try:
             sock.connect(address)
-            session = cls(sock, ClientConnection(), address)
+            session = cls(sock, ClientConnection(), address, trace)
             binding = session._negotiate_tls(tls, host) if tls is not None else None
             parameters = (("user", user), ("database", database), ("client_encoding", "UTF8"), *options)
             session.send(pgwire.StartupMessage(parameters, protocol_version=protocol_version))
@@ -174,7 +185,11 @@ class BlockingSession:
 
     def send(self, *messages: FrontendMessage) -> None:
         """Check and write messages in one write (a pipelined batch when there are several)."""
-        self.sock.sendall(self.wire.send_many(messages))
+        data = self.wire.send_many(messages)
+        if self.trace is not None:
+            for message in messages:
+                self.trace("->", message)
+        self.sock.sendall(data)
 
     def next_event(self) -> ClientEvent:
         """Block until the next event; notices and notifications are collected on the way."""
@@ -183,6 +198,8 @@ class BlockingSession:
             if event is NEED_DATA:
                 self.wire.receive_data(self.sock.recv(_CHUNK))
                 continue
+            if self.trace is not None:
+                self.trace("<-", event)
             if isinstance(event, NoticeResponse):
                 self.notices.append(event)
             elif isinstance(event, NotificationResponse):
@@ -249,7 +266,9 @@ class BlockingSession:
         self.send(*self._extended(sql, params), pgwire.Sync())
         return self._raise_first_error(self._collect(sql))[0]
 
-    def pipeline(self, statements: Sequence[tuple[str, Sequence[str | None]]]) -> list[QueryResult | PostgresError]:
+    def pipeline(
+        self, statements: Sequence[tuple[str, Sequence[str | None]]]
+    ) -> list[QueryResult | PostgresError]:
         """Send several statements in one write, each ended by its own Sync, then read all.
 
         A failing statement does not stop the others: each Sync starts anew.

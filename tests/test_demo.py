@@ -1,0 +1,53 @@
+"""The README's demo: run as the README runs it, and against the test server via a DSN."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pgasync.cluster import Cluster, ServerUser
+from pgasync.demo import ServerAddress, run_demo
+
+
+def test_demo_runs_as_the_readme_says() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PGASYNC_DSN"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pgasync.demo"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Started a throwaway PostgreSQL" in out
+    assert "<- AuthenticationSASLFinal(" in out
+    assert "<- AuthenticationOk()" in out
+    assert "    3 | 9\n" in out
+    assert "    42 | PGWIRE\n" in out
+    assert out.rstrip().endswith("Done: the connection was closed with Terminate.")
+
+
+def test_demo_against_a_given_server(cluster: Cluster, server_users: dict[str, ServerUser]) -> None:
+    user = server_users["scram-sha-256"]
+    address = ServerAddress.from_dsn(cluster.dsn(user=user.name, password=user.password))
+    assert address.password == user.password
+    out = io.StringIO()
+    run_demo(address, out)
+    text = out.getvalue()
+    assert f"    {user.name} | t\n" in text
+    assert "-> SASLInitialResponse(mechanism='SCRAM-SHA-256'" in text
+
+
+def test_dsn_parsing_and_secrecy() -> None:
+    address = ServerAddress.from_dsn("postgresql://bob:s%40cret@db.example:6543/app")
+    assert (address.host, address.port, address.user, address.database) == ("db.example", 6543, "bob", "app")
+    assert address.password == "s@cret"
+    assert "cret" not in repr(address)
+    with pytest.raises(ValueError, match="postgresql:// URI, got scheme 'mysql'"):
+        ServerAddress.from_dsn("mysql://x@y/z")
