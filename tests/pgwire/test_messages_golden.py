@@ -50,6 +50,7 @@ from pgwire._backend import (
 )
 from pgwire._copy import CopyBothResponse, CopyData, CopyDone, CopyFail, CopyInResponse, CopyOutResponse
 from pgwire._dispatch import decode_backend, decode_frontend
+from pgwire._framing import Framer
 from pgwire._frontend import (
     Bind,
     Close,
@@ -62,7 +63,7 @@ from pgwire._frontend import (
     Sync,
     Terminate,
 )
-from pgwire._message import Message
+from pgwire._message import BackendMessage, Message
 from pgwire._startup import (
     PROTOCOL_3_2,
     CancelRequest,
@@ -276,6 +277,49 @@ def test_decode_password_family_by_class(message: Message, wire: bytes) -> None:
     code, payload = _typed_payload(wire)
     assert code == ord("p")
     assert type(message).decode(payload) == message
+
+
+ALL_TYPED = AUTHENTICATION + BACKEND + FRONTEND + PASSWORD
+#: Bytes of another message that follow the golden one in the stream.
+TRAILING = Sync().encode()
+
+
+def _decode_typed(message: Message, code: int, payload: bytes) -> Message:
+    if (message, message.encode()) in PASSWORD:
+        return type(message).decode(payload)
+    if isinstance(message, BackendMessage):
+        return decode_backend(code, payload)
+    return decode_frontend(code, payload)
+
+
+@pytest.mark.parametrize(("message", "wire"), ALL_TYPED, ids=_ids(ALL_TYPED))
+def test_decode_byte_at_a_time_with_trailing_data(message: Message, wire: bytes) -> None:
+    framer = Framer()
+    stream = wire + TRAILING
+    frames = []
+    for i in range(len(stream)):
+        framer.receive_data(stream[i : i + 1])
+        while (frame := framer.next_message()) is not None:
+            frames.append(frame)
+    assert len(frames) == 2
+    assert _decode_typed(message, *frames[0]) == message
+    assert frames[1] == (ord("S"), b"")
+
+
+@pytest.mark.parametrize(("message", "wire"), STARTUP, ids=_ids(STARTUP))
+def test_decode_startup_byte_at_a_time_with_trailing_data(message: Message, wire: bytes) -> None:
+    framer = Framer()
+    stream = wire + TRAILING
+    payload = None
+    for i in range(len(stream)):
+        framer.receive_data(stream[i : i + 1])
+        if payload is None:
+            payload = framer.next_untyped()
+            assert payload is None or i == len(wire) - 1  # complete exactly at its last byte
+    assert payload is not None
+    assert decode_startup_packet(payload) == message
+    # What follows a startup packet is typed: the framer hands it over unchanged.
+    assert framer.next_message() == (ord("S"), b"")
 
 
 def test_decode_frontend_reads_p_as_password_message() -> None:
