@@ -126,12 +126,15 @@ class ClientConnection:
                 the state is as it was before the call.
         """
         saved = self._state.copy()
+        saved_version = self.protocol_version
         parts: list[bytes] = []
         try:
             for message in messages:
                 parts.append(self.send(message))
         except LocalProtocolError:
+            # A StartupMessage accepted before the refused message set the version too.
             self._state = saved
+            self.protocol_version = saved_version
             raise
         return b"".join(parts)
 
@@ -187,6 +190,14 @@ class ClientConnection:
         elif isinstance(message, BackendKeyData):
             self.backend_key = message
         elif isinstance(message, NegotiateProtocolVersion):
+            asked = self.protocol_version & 0xFFFF
+            # "Protocol versions": the server offers the newest minor version it supports,
+            # which is older than the one asked for; anything else is not a negotiation.
+            if not 0 <= message.newest_minor <= asked:
+                raise RemoteProtocolError(
+                    f"invalid NegotiateProtocolVersion: minor version {message.newest_minor} "
+                    f"is not between 0 and the requested {asked}"
+                )
             self.protocol_version = (self.protocol_version & 0xFFFF0000) | message.newest_minor
             self.unsupported_options = message.unrecognized_options
         return message

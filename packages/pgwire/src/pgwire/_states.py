@@ -185,7 +185,13 @@ BACKEND_PHASE: Final[PhaseTable] = {
     (P.AUTHENTICATED, ReadyForQuery): P.READY,
     (P.AUTHENTICATED, ErrorResponse): P.CLOSED,
     # A password prompt can be answered by closing; a server error ends the attempt.
-    **{(phase, ErrorResponse): P.CLOSED for phase in (P.PASSWORD_REQUESTED, P.SASL_STARTED, P.SASL_CONTINUE)},
+    **{
+        (phase, ErrorResponse): P.CLOSED
+        for phase in (P.PASSWORD_REQUESTED, P.SASL_STARTED, P.SASL_CONTINUE, P.GSS_CONTINUE)
+    },
+    # "Start-up", AuthenticationGSSContinue: when this message completes the GSSAPI or SSPI
+    # exchange, the client sends nothing and the server goes on with AuthenticationOk.
+    (P.GSS_CONTINUE, AuthenticationOk): P.AUTHENTICATED,
 }
 
 _EXTENDED_ANSWERS = (
