@@ -27,6 +27,8 @@ from pgwire import (
     DataRow,
     ErrorResponse,
     Execute,
+    Flush,
+    FunctionCall,
     GSSResponse,
     LocalProtocolError,
     NegotiateProtocolVersion,
@@ -247,7 +249,7 @@ def test_negotiate_protocol_version_after_startup() -> None:
     broken(client)
 
 
-@pytest.mark.parametrize("minor", [3, 0xFFFF, -1])
+@pytest.mark.parametrize("minor", [3, 0xFFFF, -1, 0x40000, 0x30003])
 def test_negotiate_protocol_version_cannot_raise_the_version(minor: int) -> None:
     # "Protocol versions": the server answers with the newest minor version it supports that
     # is older than the one asked for; a higher (or negative) one is not a negotiation.
@@ -255,6 +257,30 @@ def test_negotiate_protocol_version_cannot_raise_the_version(minor: int) -> None
     client.send(StartupMessage((("user", "alice"),), PROTOCOL_3_2))
     feed(client, NegotiateProtocolVersion(minor, ()))
     broken(client, "NegotiateProtocolVersion")
+
+
+@pytest.mark.parametrize("offered", [0, 0x30000])
+def test_negotiate_protocol_version_as_minor_or_whole_code(offered: int) -> None:
+    # Servers send the whole version code (196608 = 3.0) where the docs say "minor version".
+    client = ClientConnection()
+    client.send(StartupMessage((("user", "alice"),), PROTOCOL_3_2))
+    feed(client, NegotiateProtocolVersion(offered, ("_pq_.x",)), AuthenticationOk())
+    assert client.next_event() == NegotiateProtocolVersion(offered, ("_pq_.x",))
+    assert client.protocol_version == 0x30000
+    assert client.unsupported_options == ("_pq_.x",)
+
+
+@pytest.mark.parametrize("message", [Query("SELECT 1"), Parse("", "SELECT 1"), Bind("", ""), FunctionCall(1)])
+def test_new_requests_are_refused_during_copy_in(message: FrontendMessage) -> None:
+    # The server would take them as a broken COPY and abort it with the data sent so far.
+    client = ready_client()
+    client.send(Query("COPY t FROM STDIN"))
+    feed(client, CopyInResponse(0, ()))
+    assert client.next_event() == CopyInResponse(0, ())
+    refused(client, message)
+    client.send_many([CopyData(b"1\n"), Flush(), Sync(), CopyDone()])
+    assert request_state_of(client) is CycleState.QUERY
+    assert client.send(Query("SELECT 2"))  # after CopyDone, pipelining the next request is fine
 
 
 def test_gss_exchange_may_end_with_authentication_ok() -> None:

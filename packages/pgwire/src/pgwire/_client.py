@@ -8,8 +8,6 @@ write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stre
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from pgwire._backend import (
     BackendKeyData,
     DataRow,
@@ -18,13 +16,14 @@ from pgwire._backend import (
     ReadyForQuery,
     TransactionStatus,
 )
-from pgwire._client_errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
 from pgwire._dispatch import decode_backend
 from pgwire._events import NEED_DATA, ConnectionClosed, DataRowBatch, GSSENCResponse, NeedData, SSLResponse
-from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE, Framer
+from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
 from pgwire._message import BackendMessage, FrontendMessage
+from pgwire._role import ProtocolRole
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
-from pgwire._states import CycleKind, CycleState, Phase, ProtocolState, Violation
+from pgwire._states import Phase, Violation
 
 __all__ = ["ClientConnection", "ClientEvent"]
 
@@ -33,7 +32,7 @@ ClientEvent = BackendMessage | DataRowBatch | SSLResponse | GSSENCResponse | Con
 _DATA_ROW = ord("D")
 
 
-class ClientConnection:
+class ClientConnection(ProtocolRole[FrontendMessage, ClientEvent]):
     """One client-side protocol connection, with no I/O of its own.
 
     Args:
@@ -50,9 +49,6 @@ class ClientConnection:
     """
 
     __slots__ = (
-        "_error",
-        "_framer",
-        "_state",
         "backend_key",
         "parameters",
         "protocol_version",
@@ -61,46 +57,12 @@ class ClientConnection:
     )
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
-        self._framer = Framer(max_message_size=max_message_size)
-        self._state = ProtocolState()
-        self._error: ProtocolError | None = None
+        super().__init__(max_message_size=max_message_size)
         self.parameters: dict[str, str] = {}
         self.backend_key: BackendKeyData | None = None
         self.transaction_status: TransactionStatus | None = None
         self.protocol_version = PROTOCOL_3_0
         self.unsupported_options: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return f"<ClientConnection phase={self.phase.value!r} pending={self.pending_requests}>"
-
-    @property
-    def phase(self) -> Phase:
-        """Where the connection is in its life."""
-        return self._state.phase
-
-    @property
-    def pending_requests(self) -> int:
-        """Requests (queries, batches, function calls) sent and not finished by ReadyForQuery."""
-        return self._state.pending_cycles
-
-    @property
-    def request_state(self) -> CycleState | None:
-        """The state of the oldest unfinished request, None when there is none."""
-        return self._state.cycle_state
-
-    @property
-    def request_kind(self) -> CycleKind | None:
-        """The kind of the oldest unfinished request, None when there is none."""
-        return self._state.cycle_kind
-
-    @property
-    def is_ready(self) -> bool:
-        """Whether the connection is in normal operation with nothing in flight."""
-        return self._state.phase is Phase.READY and not self._state.pending_cycles
-
-    @property
-    def max_message_size(self) -> int:
-        return self._framer.max_message_size
 
     def send(self, message: FrontendMessage) -> bytes:
         """Check ``message`` against the protocol state and return its bytes.
@@ -118,45 +80,14 @@ class ClientConnection:
             self.protocol_version = message.protocol_version
         return data
 
-    def send_many(self, messages: Iterable[FrontendMessage]) -> bytes:
-        """Like :meth:`send` for a pipelined batch: all messages are checked, or none is.
+    def _save(self) -> object:
+        # A StartupMessage accepted before a refused message set the version too.
+        return (super()._save(), self.protocol_version)
 
-        Raises:
-            LocalProtocolError: one of the messages is not allowed or cannot be encoded;
-                the state is as it was before the call.
-        """
-        saved = self._state.copy()
-        saved_version = self.protocol_version
-        parts: list[bytes] = []
-        try:
-            for message in messages:
-                parts.append(self.send(message))
-        except LocalProtocolError:
-            # A StartupMessage accepted before the refused message set the version too.
-            self._state = saved
-            self.protocol_version = saved_version
-            raise
-        return b"".join(parts)
-
-    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
-        """Feed bytes received from the server; ``b""`` means the server closed the stream."""
-        self._framer.receive_data(data)
-
-    def next_event(self) -> ClientEvent | NeedData:
-        """The next event, or :data:`NEED_DATA` when more bytes are needed.
-
-        Raises:
-            RemoteProtocolError: the server broke the protocol. The connection cannot be
-                used any more; every later call raises the same error.
-        """
-        if self._error is not None:
-            raise self._error
-        try:
-            return self._next_event()
-        except RemoteProtocolError as exc:
-            self._error = exc
-            self._state.close()
-            raise
+    def _restore(self, saved: object) -> None:
+        assert isinstance(saved, tuple)
+        state, self.protocol_version = saved
+        super()._restore(state)
 
     def _next_event(self) -> ClientEvent | NeedData:
         framer = self._framer
@@ -190,17 +121,25 @@ class ClientConnection:
         elif isinstance(message, BackendKeyData):
             self.backend_key = message
         elif isinstance(message, NegotiateProtocolVersion):
-            asked = self.protocol_version & 0xFFFF
-            # "Protocol versions": the server offers the newest minor version it supports,
-            # which is older than the one asked for; anything else is not a negotiation.
-            if not 0 <= message.newest_minor <= asked:
-                raise RemoteProtocolError(
-                    f"invalid NegotiateProtocolVersion: minor version {message.newest_minor} "
-                    f"is not between 0 and the requested {asked}"
-                )
-            self.protocol_version = (self.protocol_version & 0xFFFF0000) | message.newest_minor
+            self.protocol_version = self._negotiated_version(message.newest_minor)
             self.unsupported_options = message.unrecognized_options
         return message
+
+    def _negotiated_version(self, offered: int) -> int:
+        """The protocol version after NegotiateProtocolVersion offered ``offered``.
+
+        The docs ("NegotiateProtocolVersion") call the field the newest minor version, but
+        servers send the whole version code (196608 for 3.0); both forms are accepted. The
+        offer must be 3.x and no newer than what was asked for.
+        """
+        asked_major, asked_minor = self.protocol_version >> 16, self.protocol_version & 0xFFFF
+        major, minor = (offered >> 16, offered & 0xFFFF) if offered > 0xFFFF else (asked_major, offered)
+        if major != asked_major or not 0 <= minor <= asked_minor:
+            raise RemoteProtocolError(
+                f"invalid NegotiateProtocolVersion: version {major}.{minor} offered "
+                f"for a request of {asked_major}.{asked_minor}"
+            )
+        return (major << 16) | minor
 
     def _negotiation_answer(self, phase: Phase) -> SSLResponse | GSSENCResponse | ConnectionClosed | NeedData:
         # "SSL Session Encryption" / "GSSAPI Session Encryption": one byte, not a message.
@@ -228,7 +167,3 @@ class ClientConnection:
         self._state.ssl_answered()
         accepted = answer == yes
         return SSLResponse(accepted) if phase is Phase.SSL_REQUESTED else GSSENCResponse(accepted)
-
-    def close(self) -> None:
-        """Give up the connection: every later send raises LocalProtocolError."""
-        self._state.close()

@@ -8,16 +8,17 @@ same state machine as the client role.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from pgwire._authentication import GSSResponse, PasswordMessage, SASLInitialResponse, SASLResponse
-from pgwire._client_errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
 from pgwire._dispatch import decode_frontend
-from pgwire._events import NEED_DATA, ConnectionClosed, GSSENCResponse, NeedData, SSLResponse
-from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE, Framer
+from pgwire._events import ConnectionClosed, GSSENCResponse, NeedData, SSLResponse
+from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
 from pgwire._message import BackendMessage, FrontendMessage
+from pgwire._role import ProtocolRole
 from pgwire._startup import StartupMessage, decode_startup_packet
-from pgwire._states import CycleState, Phase, ProtocolState, Violation
+from pgwire._states import Phase, Violation
 
 __all__ = ["ServerConnection", "ServerEvent"]
 
@@ -33,7 +34,7 @@ _P_DECODERS: dict[Phase, Callable[[bytes], FrontendMessage]] = {
 }
 
 
-class ServerConnection:
+class ServerConnection(ProtocolRole[BackendMessage | SSLResponse | GSSENCResponse, ServerEvent]):
     """One server-side protocol connection, with no I/O of its own.
 
     Args:
@@ -43,31 +44,11 @@ class ServerConnection:
         startup: the client's StartupMessage once received.
     """
 
-    __slots__ = ("_error", "_framer", "_state", "startup")
+    __slots__ = ("startup",)
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
-        self._framer = Framer(max_message_size=max_message_size)
-        self._state = ProtocolState()
-        self._error: ProtocolError | None = None
+        super().__init__(max_message_size=max_message_size)
         self.startup: StartupMessage | None = None
-
-    def __repr__(self) -> str:
-        return f"<ServerConnection phase={self.phase.value!r} pending={self._state.pending_cycles}>"
-
-    @property
-    def phase(self) -> Phase:
-        """Where the connection is in its life."""
-        return self._state.phase
-
-    @property
-    def pending_requests(self) -> int:
-        """Requests received and not yet finished by our ReadyForQuery."""
-        return self._state.pending_cycles
-
-    @property
-    def request_state(self) -> CycleState | None:
-        """The state of the oldest unfinished request, None when there is none."""
-        return self._state.cycle_state
 
     def send(self, message: BackendMessage | SSLResponse | GSSENCResponse) -> bytes:
         """Check ``message`` against the protocol state and return its bytes.
@@ -87,18 +68,6 @@ class ServerConnection:
             raise LocalProtocolError(str(exc)) from None
         return data
 
-    def send_many(self, messages: Iterable[BackendMessage]) -> bytes:
-        """Like :meth:`send` for several messages: all are checked, or none is."""
-        saved = self._state.copy()
-        parts: list[bytes] = []
-        try:
-            for message in messages:
-                parts.append(self.send(message))
-        except LocalProtocolError:
-            self._state = saved
-            raise
-        return b"".join(parts)
-
     def _answer_negotiation(self, answer: SSLResponse | GSSENCResponse) -> bytes:
         expected = Phase.SSL_REQUESTED if isinstance(answer, SSLResponse) else Phase.GSSENC_REQUESTED
         if self._state.phase is not expected:
@@ -111,25 +80,6 @@ class ServerConnection:
         if isinstance(answer, SSLResponse):
             return b"S" if answer.accepted else b"N"
         return b"G" if answer.accepted else b"N"
-
-    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
-        """Feed bytes received from the client; ``b""`` means the client closed the stream."""
-        self._framer.receive_data(data)
-
-    def next_event(self) -> ServerEvent | NeedData:
-        """The next frontend message, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
-
-        Raises:
-            RemoteProtocolError: the client broke the protocol; every later call raises it.
-        """
-        if self._error is not None:
-            raise self._error
-        try:
-            return self._next_event()
-        except RemoteProtocolError as exc:
-            self._error = exc
-            self._state.close()
-            raise
 
     def _next_event(self) -> ServerEvent | NeedData:
         framer = self._framer
@@ -158,9 +108,3 @@ class ServerConnection:
         if isinstance(message, StartupMessage):
             self.startup = message
         return message
-
-    def _end_or_need_data(self) -> ConnectionClosed | NeedData:
-        if self._framer.check_end():
-            self._state.close()
-            return ConnectionClosed()
-        return NEED_DATA

@@ -259,6 +259,11 @@ FRONTEND_COPY: Final[CycleTable] = {
 EXTENDED_MESSAGES: Final = (Parse, Bind, Describe, Execute, Close, Flush)
 
 
+_COPY_IN_STATES: Final = (CycleState.COPY_IN, CycleState.COPY_BOTH)
+#: What the client may send while the server is in copy-in mode (it ignores Sync and Flush).
+_ALLOWED_IN_COPY_IN: Final = (CopyData, CopyDone, CopyFail, Sync, Flush, Terminate)
+
+
 class Violation(Exception):
     """A message not allowed in the current state; the role turns it into a ProtocolError."""
 
@@ -334,6 +339,12 @@ class ProtocolState:
             self.phase = following
             return
         cycles = self._cycles
+        if cycles and cycles[0].state in _COPY_IN_STATES and kind not in _ALLOWED_IN_COPY_IN:
+            # In copy-in mode the server takes any other message as a broken COPY and aborts it
+            # ("COPY Operations"); refusing it here keeps the data the caller is sending.
+            raise Violation(
+                f"{_describe(kind)} is not allowed during COPY FROM STDIN: end it with CopyDone or CopyFail"
+            )
         if kind in EXTENDED_MESSAGES:
             if kind is not Flush and not (cycles and cycles[-1].open):
                 cycles.append(_Cycle(CycleKind.EXTENDED, CycleState.EXTENDED, open=True))
