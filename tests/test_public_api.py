@@ -140,10 +140,54 @@ PGASYNC_CLUSTER = [
     "rules_for_user",
 ]
 
-SKELETONS = ["pgtypes", "pgconn", "pgpool"]
+PGTYPES_TYPES = [
+    "Attribute",
+    "BitString",
+    "Box",
+    "Circle",
+    "Line",
+    "LineSegment",
+    "Path",
+    "Point",
+    "Polygon",
+    "Range",
+    "ServerVersion",
+    "Type",
+]
+
+PGTYPES = [
+    *PGTYPES_TYPES,
+    "BINARY",
+    "BUILTIN_TYPE_NAME_MAP",
+    "INTROSPECTION_SQL",
+    "MAX_ARGUMENTS",
+    "TEXT",
+    "Codec",
+    "ParameterEncoder",
+    "Record",
+    "RowDecoder",
+    "TypeInfo",
+    "TypeKind",
+    "TypeRegistry",
+    "__version__",
+    "lookup_builtin_type",
+    "parse_server_version",
+    "type_infos_from_rows",
+    "types",
+]
+
+SKELETONS = ["pgconn", "pgpool"]
 
 
-@pytest.mark.parametrize(("module", "expected"), [("pgwire", PGWIRE), ("pgasync.cluster", PGASYNC_CLUSTER)])
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("pgwire", PGWIRE),
+        ("pgasync.cluster", PGASYNC_CLUSTER),
+        ("pgtypes", PGTYPES),
+        ("pgtypes.types", PGTYPES_TYPES),
+    ],
+)
 def test_public_names_are_pinned(module: str, expected: list[str]) -> None:
     imported = importlib.import_module(module)
     assert sorted(imported.__all__) == sorted(expected)
