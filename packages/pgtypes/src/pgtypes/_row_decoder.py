@@ -28,6 +28,7 @@ __all__ = ["RowDecoder"]
 
 _INT16_AT: Final = struct.Struct("!h").unpack_from
 _INT32_AT: Final = struct.Struct("!i").unpack_from
+_COUNT_AND_LENGTH_AT: Final = struct.Struct("!hi").unpack_from
 
 
 class RowDecoder:
@@ -47,6 +48,7 @@ class RowDecoder:
         "_fixed_unpack",
         "_make",
         "_segments",
+        "_single",
         "codecs",
         "names",
         "record_class",
@@ -88,6 +90,7 @@ class RowDecoder:
             self._fixed_size = -1
             self._fixed_lengths = ()
         self._segments = _segments(self.codecs, fixed)
+        self._single: Any = codecs[0].decode if len(codecs) == 1 and not fixed[0] else None
 
     @classmethod
     def for_fields(
@@ -134,6 +137,9 @@ class RowDecoder:
 
         Raises: as :meth:`decode_batch`; rows before the bad one may have been appended.
         """
+        if self._single is not None:
+            self._decode_one_column(buffer, starts, ends, out)
+            return
         make = self._make
         segments = self._segments
         count = len(self.codecs)
@@ -142,11 +148,9 @@ class RowDecoder:
         fixed_lengths = self._fixed_lengths
         append = out.append
         int32_at = _INT32_AT
-        index = 0
+        start = end = 0
         try:
-            for index in range(len(starts)):
-                start = starts[index]
-                end = ends[index]
+            for start, end in zip(starts, ends, strict=True):
                 if end - start == fixed_size:
                     row = fixed_unpack(buffer, start)
                     if row[0] == count and row[1::2] == fixed_lengths:
@@ -183,7 +187,34 @@ class RowDecoder:
         except (RemoteProtocolError, OutdatedSchemaCacheError):
             raise
         except Exception as error:
-            raise self._diagnose(buffer, starts[index], ends[index], error) from error
+            raise self._diagnose(buffer, start, end, error) from error
+
+    def _decode_one_column(
+        self, buffer: bytes, starts: Sequence[int], ends: Sequence[int], out: list[Record]
+    ) -> None:
+        """:meth:`decode_rows` for one variable-width column (``fetchval``, one-column queries).
+
+        The column count and the value's length come out of one unpack, and the length must
+        account for exactly the rest of the row.
+        """
+        decode = self._single
+        make = self._make
+        append = out.append
+        head = _COUNT_AND_LENGTH_AT
+        start = end = 0
+        try:
+            for start, end in zip(starts, ends, strict=True):
+                count, length = head(buffer, start)
+                if count == 1 and length == end - start - 6:
+                    append(make((decode(buffer[start + 6 : end]),)))
+                elif count == 1 and length == -1 and end - start == 6:
+                    append(make((None,)))
+                else:
+                    raise self._malformed(buffer, start, end)
+        except (RemoteProtocolError, OutdatedSchemaCacheError):
+            raise
+        except Exception as error:
+            raise self._diagnose(buffer, start, end, error) from error
 
     def _decode_columns(self, buffer: bytes, start: int, end: int) -> list[Any]:
         """One row, column by column (rows with a NULL in a run of fixed-width columns)."""

@@ -1,16 +1,18 @@
 """Incremental framing: cutting a byte stream into messages, whatever the chunk boundaries.
 
 Typed messages are ``Byte1`` type, ``Int32`` length (counting itself), payload; the startup
-packets a server receives first have no type byte. The framer keeps the received bytes as one
-immutable ``bytes`` plus a list of chunks not yet joined, and joins only when a whole frame is
-available, so a large message that arrives in many small chunks is copied once, not once per
-chunk. A declared length over ``max_message_size`` is a :class:`RemoteProtocolError` as soon
+packets a server receives first have no type byte. The framer reads from one immutable
+``bytes`` (usually a received chunk itself, never copied) and keeps later chunks in a queue.
+Only a frame that straddles chunks is joined, and only its own bytes: a large message that
+arrives in many small chunks is copied once, and the rest of the chunk it ends in is read in
+place. A declared length over ``max_message_size`` is a :class:`RemoteProtocolError` as soon
 as the header is seen: memory stays bounded by the limit, whatever the peer claims.
 """
 
 from __future__ import annotations
 
 import struct
+from collections import deque
 from typing import Final
 
 from pgwire._client_errors import RemoteProtocolError
@@ -37,7 +39,7 @@ class Framer:
         max_message_size: the largest payload accepted, in bytes.
     """
 
-    __slots__ = ("_buffer", "_eof", "_pending", "_pending_size", "_pos", "max_message_size")
+    __slots__ = ("_buffer", "_eof", "_offset", "_pending", "_pending_size", "_pos", "max_message_size")
 
     def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         if max_message_size < 0:
@@ -45,7 +47,10 @@ class Framer:
         self.max_message_size = max_message_size
         self._buffer = b""
         self._pos = 0
-        self._pending: list[bytes] = []
+        # Chunks received after the current buffer; the first is read from ``_offset`` on, and
+        # ``_pending_size`` counts their unread bytes.
+        self._pending: deque[bytes] = deque()
+        self._offset = 0
         self._pending_size = 0
         self._eof = False
 
@@ -81,18 +86,45 @@ class Framer:
     def _available(self, needed: int) -> bool:
         """Make ``needed`` bytes contiguous from the read position, if that many were received.
 
-        Joins pending chunks only when enough bytes are there, so each byte is copied once per
-        frame that needs it.
+        When the current buffer is used up, the next chunk becomes the buffer as it is. When a
+        frame straddles chunks, the unread rest of the buffer and exactly the missing bytes of
+        the next chunks are joined into a buffer of their own; the chunk where the frame ends
+        stays queued and is read in place from the frame's end.
         """
         have = len(self._buffer) - self._pos
         if have >= needed:
             return True
         if have + self._pending_size < needed:
             return False
-        self._buffer = b"".join([self._buffer[self._pos :], *self._pending])
+        pending = self._pending
+        if have == 0:
+            chunk = pending.popleft()
+            self._buffer = chunk
+            self._pos = self._offset
+            self._pending_size -= len(chunk) - self._offset
+            self._offset = 0
+            have = len(chunk) - self._pos
+            if have >= needed:
+                return True
+        parts = [self._buffer[self._pos :]]
+        missing = needed - have
+        while missing:
+            chunk = pending[0]
+            start = self._offset
+            unread = len(chunk) - start
+            if unread <= missing:
+                parts.append(chunk[start:] if start else chunk)
+                pending.popleft()
+                self._offset = 0
+                self._pending_size -= unread
+                missing -= unread
+            else:
+                parts.append(chunk[start : start + missing])
+                self._offset = start + missing
+                self._pending_size -= missing
+                missing = 0
+        self._buffer = b"".join(parts)
         self._pos = 0
-        self._pending.clear()
-        self._pending_size = 0
         return True
 
     def check_end(self) -> bool:
