@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from pgwire.exceptions import PostgresError
+from pgwire.exceptions import DataError
 
 __all__ = [
     "BINARY",
@@ -63,9 +63,9 @@ def type_error(expected: str, value: object) -> TypeError:
     return TypeError(f"expected {expected}, got {type(value).__name__}")
 
 
-def data_error(message: str) -> PostgresError:
+def data_error(message: str) -> DataError:
     """A client-side ``DataError`` (SQLSTATE 22000) with ``message`` set, as the server's are."""
-    return PostgresError.new({"S": "ERROR", "V": "ERROR", "C": "22000", "M": message})
+    return DataError.client_side(message)
 
 
 @dataclass(frozen=True, slots=True)

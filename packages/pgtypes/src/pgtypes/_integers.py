@@ -90,15 +90,16 @@ def _show(value: int) -> str:
     return str(value) if value.bit_length() <= 256 else f"an integer of {value.bit_length()} bits"
 
 
-def to_int(value: object) -> int:
+def to_int(value: object, name: str = "integer") -> int:
     """``value`` as a plain ``int``, the way every integer encoder accepts it.
 
     Accepts ``int`` (``bool`` and ``IntEnum`` too), objects with ``__index__``, and floats
-    and ``Decimal`` s holding whole numbers.
+    and ``Decimal`` s holding whole numbers. ``name`` is the type, for error messages.
 
     Raises:
         TypeError: any other type (``str`` included: no parsing).
         ValueError: a float or ``Decimal`` with a fractional part, NaN or infinity.
+        OverflowError: a ``Decimal`` of 10**20 or more, beyond every integer type here.
     """
     if isinstance(value, int):
         return int(value)
@@ -111,6 +112,9 @@ def to_int(value: object) -> int:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"expected an integer, got Decimal {value}")
+        if value.adjusted() >= 20:
+            # 2**64 has 20 digits; int() of Decimal('1E+10000000') would take minutes.
+            raise OverflowError(f"value out of {name} range: {value}")
         if value != value.to_integral_value():
             raise ValueError(f"expected an integer, got Decimal {value} with a fractional part")
         return int(value)
@@ -139,7 +143,7 @@ class _Integer:
 
     def checked(self, value: object) -> int:
         """``value`` as an int inside the type's range, else the documented error."""
-        number = to_int(value)
+        number = to_int(value, self.name)
         if self.low <= number <= self.high:
             return number
         raise OverflowError(f"value out of {self.name} range ({self.low}..{self.high}): {_show(number)}")
@@ -414,8 +418,8 @@ def _tid_parts(value: object) -> tuple[int, int]:
         raise type_error("list or tuple", value)
     if len(value) != 2:
         raise ValueError(f"invalid number of elements in tid tuple, expecting 2, got {len(value)}")
-    block = to_int(value[0])
-    offset = to_int(value[1])
+    block = to_int(value[0], "tid block")
+    offset = to_int(value[1], "tid offset")
     if not 0 <= block <= _UINT32_MAX:
         raise OverflowError(f"tuple id block value out of uint32 range: {_show(block)}")
     if not 0 <= offset <= 0xFFFF:

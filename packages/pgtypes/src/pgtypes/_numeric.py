@@ -40,6 +40,8 @@ _MINUS_INFINITY: Final = 0xF000
 _MAX_SCALE: Final = 0x3FFF
 _MAX_WEIGHT: Final = 0x7FFF
 _MAX_INTEGER_DIGITS: Final = 4 * (_MAX_WEIGHT + 1)
+# The bit length of 10**131072: no int with more bits fits.
+_MAX_INTEGER_BITS: Final = 435412
 
 _HEADER: Final = struct.Struct("!HhHH")
 _NAN_BINARY: Final = _HEADER.pack(0, 0, _NAN, 0)
@@ -68,10 +70,14 @@ def to_decimal(value: object) -> Decimal:
     Raises:
         TypeError: any other type.
         ValueError: a ``str`` that is not a number.
+        OverflowError: an ``int`` of more than 131072 digits.
     """
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
+        if value.bit_length() > _MAX_INTEGER_BITS:
+            # Decimal(int) takes quadratic time: refuse what cannot fit before converting.
+            raise _too_large(f"an integer of {value.bit_length()} bits")
         return Decimal(int(value))
     if isinstance(value, float):
         return Decimal(repr(value))
@@ -103,7 +109,7 @@ def _split(number: Decimal) -> tuple[bool, str, str]:
             integer, fraction = "0", "0" * -exponent if exponent < 0 else ""
         elif number.adjusted() >= _MAX_INTEGER_DIGITS:
             # Checked before the digits are spelled out: 1E+999999999 must not build a string.
-            integer, fraction = "0" * (number.adjusted() + 1), ""
+            raise _too_large(number.adjusted() + 1)
         else:
             coefficient = ("%d" * len(digits)) % digits
             point = len(coefficient) + exponent
@@ -116,11 +122,14 @@ def _split(number: Decimal) -> tuple[bool, str, str]:
     if len(fraction) > _MAX_SCALE:
         raise ValueError("cannot encode Decimal value into numeric: exponent is too small")
     if len(integer) > _MAX_INTEGER_DIGITS:
-        raise OverflowError(
-            "value out of numeric range: at most "
-            f"{_MAX_INTEGER_DIGITS} digits before the decimal point, got {len(integer)}"
-        )
+        raise _too_large(len(integer))
     return negative, integer, fraction
+
+
+def _too_large(digits: int | str) -> OverflowError:
+    """The error for a value with more than 131072 digits before the decimal point."""
+    limit = f"at most {_MAX_INTEGER_DIGITS} digits before the decimal point"
+    return OverflowError(f"value out of numeric range: {limit}, got {digits}")
 
 
 def encode_numeric_binary(value: object) -> bytes:

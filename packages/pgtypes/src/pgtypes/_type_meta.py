@@ -35,13 +35,13 @@ class Attribute(NamedTuple):
 
 
 class ServerVersion(NamedTuple):
-    """The server's version, comparable as a tuple: ``ServerVersion(15, 4, 0, 'final', 0)``.
+    """The server's version, comparable as a tuple: ``ServerVersion(15, 0, 4, 'final', 0)`` for 15.4.
 
     Attributes:
         major: 15 for PostgreSQL 15.4 (for 9.6.24: 9).
-        minor: 4 for 15.4 (for 9.6.24: 6).
-        micro: 0 since PostgreSQL 10 (for 9.6.24: 24).
-        releaselevel: ``final``, ``beta`` or ``rc`` (``alpha`` for development versions).
+        minor: 0 since PostgreSQL 10, whose versions have two parts (for 9.6.24: 6).
+        micro: the patch release: 4 for 15.4 (for 9.6.24: 24).
+        releaselevel: ``final``, ``beta``, ``rc`` or ``devel``.
         serial: the beta or rc number, else 0.
     """
 
@@ -52,23 +52,29 @@ class ServerVersion(NamedTuple):
     serial: int
 
 
-# "15.4", "9.6.24", "16beta1", "15rc2", "17devel", each maybe followed by " (Debian ...)".
-_VERSION: Final = re.compile(r"\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(beta|rc|devel|alpha)(\d*))?")
+# "15.4", "9.6.24", "16beta1", "15rc2", "17devel", maybe after a vendor name ("PostgreSQL 11.2-YB-2.1",
+# "Postgres-XL 9.2.1") and before a build note (" (Debian 15.4-1)").
+_VERSION: Final = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?(beta|rc|devel|alpha)?(\d*)")
 
 
 def parse_server_version(text: str) -> ServerVersion:
-    """Parse the ``server_version`` parameter the server reports at startup.
+    """Parse the ``server_version`` parameter the server reports at startup, as asyncpg does.
 
-    Example: ``parse_server_version("15.4 (Debian 15.4-1)") == ServerVersion(15, 4, 0, "final", 0)``;
-    ``"16beta2"`` gives ``ServerVersion(16, 0, 0, "beta", 2)``; ``"17devel"`` gives
-    ``ServerVersion(17, 0, 0, "alpha", 0)``.
+    From PostgreSQL 10 on, versions have two parts and the second is the patch release, so
+    it becomes ``micro`` and ``minor`` is 0: ``"15.4 (Debian 15.4-1)"`` gives
+    ``ServerVersion(15, 0, 4, "final", 0)``; ``"9.6.24"`` gives ``(9, 6, 24, "final", 0)``;
+    ``"16beta2"`` gives ``(16, 0, 0, "beta", 2)``; ``"17devel"`` gives ``(17, 0, 0, "devel", 0)``.
 
     Raises:
-        ValueError: ``text`` does not start with a version number.
+        ValueError: ``text`` holds no version number.
     """
-    match = _VERSION.match(text)
+    match = _VERSION.search(text)
     if match is None:
         raise ValueError(f"cannot parse the server version {text!r}: expected a string such as '15.4'")
-    major, minor, micro, level, serial = match.groups()
-    releaselevel = {None: "final", "devel": "alpha"}.get(level, level)
-    return ServerVersion(int(major), int(minor or 0), int(micro or 0), releaselevel, int(serial or 0))
+    major_text, second, third, level, serial = match.groups()
+    major = int(major_text)
+    if major >= 10:
+        minor, micro = 0, int(second or 0)
+    else:
+        minor, micro = int(second or 0), int(third or 0)
+    return ServerVersion(major, minor, micro, level or "final", int(serial or 0))

@@ -168,6 +168,27 @@ class PostgresMessage(metaclass=PostgresMessageMeta):
         return klass._from_fields(fields, query)
 
     @classmethod
+    def client_side(cls, message: str, *, detail: str | None = None, hint: str | None = None) -> Self:
+        """An instance of exactly this class raised by the client, not sent by a server.
+
+        ``sqlstate`` is the class's own code (for classes that only refine another class,
+        such as ``InvalidCachedStatementError``, the code of the class they refine).
+
+        Example: ``ConnectionDoesNotExistError.client_side("connection is closed")``.
+        """
+        fields = {"S": "ERROR", "V": "ERROR", "M": message}
+        for klass in cls.__mro__:
+            code = klass.__dict__.get("sqlstate")
+            if isinstance(code, str):
+                fields["C"] = code
+                break
+        if detail is not None:
+            fields["D"] = detail
+        if hint is not None:
+            fields["H"] = hint
+        return cls._from_fields(fields, None)
+
+    @classmethod
     def _from_fields(cls, fields: Mapping[str, str], query: str | None) -> Self:
         """Make an instance of exactly this class holding ``fields``; see :meth:`new`."""
         state: dict[str, Any] = {}
