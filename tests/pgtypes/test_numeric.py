@@ -266,7 +266,9 @@ def test_money_inputs() -> None:
             OverflowError,
             "^value out of numeric range: at most 131072 digits before the decimal point, got 131073$",
         ),
-        (10**131072, OverflowError, "^value out of numeric range: at most 131072 digits"),
+        ("-1E+999999999", OverflowError, "^value out of numeric range: .*, got 1000000000$"),
+        (10**131072, OverflowError, "^value out of numeric range: at most 131072 digits.*, got 131073$"),
+        (-(2**500000), OverflowError, "^value out of numeric range: .*, got an integer of 500001 bits$"),
         ("abc", ValueError, r"^invalid numeric value: 'abc'$"),
         ("", ValueError, r"^invalid numeric value: ''$"),
         (b"1", TypeError, "^expected Decimal, int, float or str, got bytes$"),
@@ -318,6 +320,14 @@ def test_money_encode_errors() -> None:
     for bad in ("NaN", "-Infinity"):
         with pytest.raises(ValueError, match=f"^invalid money value: {bad}$"):
             encode(Decimal(bad))
+    with pytest.raises(OverflowError, match=r"^value out of money range: an integer of 64 bits$"):
+        encode(2**63)
+    with pytest.raises(OverflowError, match=r"^value out of money range: 1E\+19$"):
+        encode(Decimal("1E+19"))
+    with pytest.raises(ValueError, match=r"^invalid money value: 1E-1001: more than 1000 digits after"):
+        encode(Decimal("1E-1001"))
+    assert encode(-(2**63)) == b"-9223372036854775808"
+    assert encode(Decimal("-9.99E+18")) == b"-9990000000000000000"
 
 
 # -- live ----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Mapping, Sized
+from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, Final
 
 from pgtypes._bitstring import BitString
@@ -84,6 +84,18 @@ def _is_sub_array(value: object) -> bool:
     return isinstance(value, Sized) and isinstance(value, Iterable) and not isinstance(value, _NOT_ARRAYS)
 
 
+def _is_sub_array_of_lists(value: object) -> bool:
+    """:func:`_is_sub_array` for arrays whose elements are lists themselves (multirange[]).
+
+    A multirange is a list of ranges, so a list is a sub-array only when its items are
+    lists (or other sub-arrays) in turn; an empty list is an empty multirange.
+    """
+    if not _is_sub_array(value):
+        return False
+    items = value if type(value) is list else list(value)  # type: ignore[call-overload]  # checked iterable
+    return bool(items) and _is_sub_array(items[0])
+
+
 def _index_path(flat_index: int, dims: list[int]) -> str:
     """``[i][j]...`` for the element at ``flat_index`` of an array of shape ``dims``."""
     parts: list[str] = []
@@ -93,8 +105,10 @@ def _index_path(flat_index: int, dims: list[int]) -> str:
     return "".join(reversed(parts))
 
 
-def _flatten(value: object) -> tuple[list[int], list[Any]]:
+def _flatten(value: object, lists_are_elements: bool = False) -> tuple[list[int], list[Any]]:
     """The dimensions and the elements (row-major) of a Python array value.
+
+    With ``lists_are_elements`` (arrays of multiranges), the innermost lists are elements.
 
     Raises:
         TypeError: ``value`` is not a sized iterable container.
@@ -110,7 +124,8 @@ def _flatten(value: object) -> tuple[list[int], list[Any]]:
     # The shape comes from the first element at each level; _walk then checks every other one.
     dims = [len(top)]
     probe: list[Any] = top
-    while probe and _is_sub_array(probe[0]):
+    is_sub = _is_sub_array_of_lists if lists_are_elements else _is_sub_array
+    while probe and is_sub(probe[0]):
         if len(dims) == MAX_DIMENSIONS:
             raise ValueError(
                 f"number of array dimensions ({MAX_DIMENSIONS + 1})"
@@ -120,15 +135,22 @@ def _flatten(value: object) -> tuple[list[int], list[Any]]:
         probe = first if type(first) is list else list(first)
         dims.append(len(probe))
     flat: list[Any] = []
-    _walk(top, 0, dims, "", flat)
+    _walk(top, 0, dims, "", flat, is_sub)
     return dims, flat
 
 
-def _walk(items: list[Any], depth: int, dims: list[int], path: str, flat: list[Any]) -> None:
+def _walk(
+    items: list[Any],
+    depth: int,
+    dims: list[int],
+    path: str,
+    flat: list[Any],
+    is_sub: Callable[[object], bool],
+) -> None:
     """Append the elements of ``items`` (the sub-array at ``path``) to ``flat``, checking shape."""
     if depth == len(dims) - 1:
         for index, item in enumerate(items):
-            if type(item) not in _PLAIN_SCALARS and _is_sub_array(item):
+            if type(item) not in _PLAIN_SCALARS and is_sub(item):
                 raise ValueError(
                     f"non-homogeneous array: element {path}[{index}] is an array, expected a scalar"
                 )
@@ -136,7 +158,7 @@ def _walk(items: list[Any], depth: int, dims: list[int], path: str, flat: list[A
         return
     expected = dims[depth + 1]
     for index, item in enumerate(items):
-        if not _is_sub_array(item):
+        if not is_sub(item):
             raise ValueError(
                 f"non-homogeneous array: element {path}[{index}] is a scalar,"
                 f" expected an array of {expected} items"
@@ -146,7 +168,7 @@ def _walk(items: list[Any], depth: int, dims: list[int], path: str, flat: list[A
             raise ValueError(
                 f"non-homogeneous array: element {path}[{index}] has {len(sub)} items, expected {expected}"
             )
-        _walk(sub, depth + 1, dims, f"{path}[{index}]", flat)
+        _walk(sub, depth + 1, dims, f"{path}[{index}]", flat, is_sub)
 
 
 def _nest(flat: list[Any], dims: list[int]) -> list[Any]:
@@ -172,9 +194,10 @@ def _element_error(exc: Exception, flat_index: int, dims: list[int]) -> Exceptio
 class _BinaryArray:
     """Encoder and decoder of one array type in the binary format."""
 
-    __slots__ = ("_decode", "_encode", "_fixed", "_fixed_size", "_name", "_oid", "_pair")
+    __slots__ = ("_decode", "_encode", "_fixed", "_fixed_size", "_lists", "_name", "_oid", "_pair")
 
     def __init__(self, element: Codec) -> None:
+        self._lists = element.list_valued
         self._encode = element.encode
         self._decode = element.decode
         self._oid = element.oid
@@ -184,7 +207,7 @@ class _BinaryArray:
         self._pair = struct.Struct("!i" + element.fixed) if element.fixed else _LENGTH
 
     def encode(self, value: object) -> bytes:
-        dims, flat = _flatten(value)
+        dims, flat = _flatten(value, self._lists)
         if not flat:
             # PostgreSQL stores every array without elements as zero-dimensional.
             return _HEADER.pack(0, 0, self._oid)
@@ -461,15 +484,16 @@ def _parse_bounds(text: str, pos: int) -> tuple[list[int], int]:
 class _TextArray:
     """Encoder and decoder of one array type in the text format."""
 
-    __slots__ = ("_decode", "_delimiter", "_encode")
+    __slots__ = ("_decode", "_delimiter", "_encode", "_lists")
 
     def __init__(self, element: Codec, delimiter: str) -> None:
         self._encode = element.encode
         self._decode = element.decode
         self._delimiter = delimiter
+        self._lists = element.list_valued
 
     def encode(self, value: object) -> bytes:
-        dims, flat = _flatten(value)
+        dims, flat = _flatten(value, self._lists)
         if not flat:
             return b"{}"
         encode = self._encode

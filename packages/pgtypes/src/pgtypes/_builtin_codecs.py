@@ -11,14 +11,14 @@ from __future__ import annotations
 from functools import cache
 from typing import Final
 
-from pgtypes import _bits, _datetime, _geometry, _integers, _network, _numeric, _snapshot, _text
+from pgtypes import _bits, _datetime, _geometry, _integers, _network, _numeric, _snapshot, _text, _vectors
 from pgtypes._builtin_types import BUILTIN_TYPES
 from pgtypes._codec import CodecTable
 from pgtypes._typeinfo import TYPE_KINDS, TypeInfo
 
 __all__ = ["BUILTIN_TYPE_INFOS", "BUILTIN_TYPE_NAME_MAP", "builtin_codecs", "lookup_builtin_type"]
 
-_FAMILIES = (_integers, _numeric, _datetime, _text, _network, _geometry, _bits, _snapshot)
+_FAMILIES = (_integers, _numeric, _datetime, _text, _network, _geometry, _bits, _snapshot, _vectors)
 
 # typdelim is ',' for every built-in type but box, whose text form is full of commas.
 _DELIMITERS: Final = {603: ";"}
@@ -27,7 +27,7 @@ _DELIMITERS: Final = {603: ";"}
 def _info(entry: tuple[int, str, str, str, int, int, int, int, int]) -> TypeInfo:
     oid, name, typtype, category, element, _array, _typlen, subtype, range_of = entry
     kind = TYPE_KINDS[typtype]
-    if kind == "base" and category == "A":
+    if (kind == "base" and category == "A") or oid == _RECORD_ARRAY_OID:
         return TypeInfo(oid, name, "pg_catalog", "array", element_oid=element)
     if kind == "range":
         return TypeInfo(oid, name, "pg_catalog", kind, range_subtype_oid=subtype)
@@ -36,8 +36,15 @@ def _info(entry: tuple[int, str, str, str, int, int, int, int, int]) -> TypeInfo
     return TypeInfo(oid, name, "pg_catalog", kind, delimiter=_DELIMITERS.get(oid, ","))
 
 
-#: Catalog facts of every built-in type, by OID.
-BUILTIN_TYPE_INFOS: Final[dict[int, TypeInfo]] = {entry[0]: _info(entry) for entry in BUILTIN_TYPES}
+# record[] is a pseudo type in the catalog, but its values are arrays of anonymous records.
+_RECORD_ARRAY_OID: Final = 2287
+
+#: Catalog facts of every built-in type, by OID. The system catalogs' row types (``pg_type``,
+#: ``pg_class``, ...) are left out: their attributes are not in the table, so the connection
+#: introspects them like any composite.
+BUILTIN_TYPE_INFOS: Final[dict[int, TypeInfo]] = {
+    entry[0]: _info(entry) for entry in BUILTIN_TYPES if entry[2] != "c"
+}
 
 _ALIASES: Final = {
     "smallint": "int2",

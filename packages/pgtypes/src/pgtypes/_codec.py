@@ -85,6 +85,8 @@ class Codec:
             int4), else ``""``.
         element: for arrays, ranges and multiranges, the codec of the elements (the range
             codec for a multirange); ``None`` otherwise.
+        list_valued: the Python value is a ``list`` (multiranges, int2vector, oidvector), so
+            in an array of this type the innermost lists are elements, not a dimension.
     """
 
     oid: int
@@ -96,6 +98,7 @@ class Codec:
     kind: str = "scalar"
     fixed: str = ""
     element: Codec | None = None
+    list_valued: bool = False
 
     def __post_init__(self) -> None:
         if self.format not in (TEXT, BINARY):

@@ -42,6 +42,8 @@ __all__ = [
     "XID8_OID",
     "XID_OID",
     "register",
+    "to_float",
+    "to_int",
 ]
 
 BOOL_OID: Final = 16
@@ -94,7 +96,7 @@ def to_int(value: object, name: str = "integer") -> int:
     """``value`` as a plain ``int``, the way every integer encoder accepts it.
 
     Accepts ``int`` (``bool`` and ``IntEnum`` too), objects with ``__index__``, and floats
-    and ``Decimal`` s holding whole numbers. ``name`` is the type, for error messages.
+    and ``Decimal`` values holding whole numbers. ``name`` is the type, for error messages.
 
     Raises:
         TypeError: any other type (``str`` included: no parsing).
@@ -203,12 +205,14 @@ def encode_bool_binary(value: object) -> bytes:
 
 
 def decode_bool_binary(data: bytes) -> bool:
-    """One byte, 0 or 1 (``boolsend`` never sends anything else)."""
-    if data == b"\x01":
-        return True
-    if data == b"\x00":
-        return False
-    raise ValueError(f"invalid bool value: expected b'\\x00' or b'\\x01', got {data!r}")
+    """One byte; any byte but 0 is true, as the server's own ``boolrecv`` reads it.
+
+    The row decoder's fixed-width path unpacks bool with ``struct``'s ``?``, which reads a byte
+    the same way, so both paths agree.
+    """
+    if len(data) != 1:
+        raise ValueError(f"invalid bool value: expected 1 byte, got {len(data)}")
+    return data != b"\x00"
 
 
 def encode_bool_text(value: object) -> bytes:

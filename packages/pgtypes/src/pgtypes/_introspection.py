@@ -4,7 +4,8 @@ pgtypes does no I/O: the connection runs :data:`INTROSPECTION_SQL` with one para
 OIDs :meth:`TypeRegistry.missing_oids` reported (as an ``oid[]``), and hands the decoded rows
 to :func:`type_infos_from_rows`. The query follows every dependency in one round trip:
 array elements, domain base types, range subtypes, the ranges of multiranges and composite
-attributes, recursively, stopping at built-in types (OIDs below 10000), which pgtypes knows.
+attributes, recursively, stopping at built-in types (OIDs below 10000), which pgtypes knows,
+except the system catalogs' row types, which it describes too.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pgtypes._typeinfo import TYPE_KINDS, TypeInfo
 
 __all__ = ["INTROSPECTION_SQL", "type_infos_from_rows"]
 
-# Built-in types have OIDs below FirstGenbkiObjectId (10000); everything above is described.
+# Built-in types have OIDs below FirstGenbkiObjectId (10000) and pgtypes knows them, except
+# the system catalogs' row types (composites), which are described like any other.
 INTROSPECTION_SQL: Final = """\
 WITH RECURSIVE wanted(oid) AS (
     SELECT requested.oid FROM unnest($1::pg_catalog.oid[]) AS requested(oid)
-    WHERE requested.oid >= 10000
   UNION
     SELECT dependency.oid
     FROM wanted
@@ -38,6 +39,7 @@ WITH RECURSIVE wanted(oid) AS (
         )
     ) AS dependency(oid)
     WHERE dependency.oid >= 10000
+       OR (SELECT d.typtype FROM pg_catalog.pg_type AS d WHERE d.oid = dependency.oid) = 'c'
 )
 SELECT
     t.oid,

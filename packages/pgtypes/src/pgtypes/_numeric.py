@@ -11,9 +11,10 @@ The limits are those of the PostgreSQL docs, "Arbitrary Precision Numbers": up t
 digits before the decimal point and up to 16383 after it. The display scale is kept on
 decode, so that ``numeric(3,2)`` zero reads back as ``Decimal('0.00')``.
 
-Both directions work on digit strings (``Decimal.as_tuple()`` one way, ``"%04d"`` groups the
-other) so that the per-value work is a few C-level string operations and one loop over the
-base-10000 groups, not over decimal digits.
+Both directions work on digit strings (``str(Decimal)``, or ``Decimal.as_tuple()`` for
+exponent notation, one way; ``"%04d"`` groups the other), so that the per-value work is a few
+C-level string operations and one loop over the base-10000 groups, never one over decimal
+digits.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _MAX_WEIGHT: Final = 0x7FFF
 _MAX_INTEGER_DIGITS: Final = 4 * (_MAX_WEIGHT + 1)
 # The bit length of 10**131072: no int with more bits fits.
 _MAX_INTEGER_BITS: Final = 435412
+
+# money is an int8 count of the currency's smallest unit.
+_MONEY_LIMIT: Final = 2**63
 
 _HEADER: Final = struct.Struct("!HhHH")
 _NAN_BINARY: Final = _HEADER.pack(0, 0, _NAN, 0)
@@ -257,17 +261,29 @@ def encode_money_text(value: object) -> bytes:
     """A ``str`` as it is (``cash_in`` parses it per ``lc_monetary``), an ``int`` or a finite
     ``Decimal`` as plain digits.
 
+    The server rounds to the currency's fraction digits and checks the range; values that
+    cannot fit whatever ``lc_monetary`` says (money is a 64-bit count of the smallest unit)
+    are refused here, before their digits are spelled out.
+
     Raises:
         TypeError: any other type (floats included: money is exact).
-        ValueError: a NaN or infinite ``Decimal``.
+        ValueError: a NaN or infinite ``Decimal``, or one with over 1000 fraction digits.
+        OverflowError: an ``int`` or ``Decimal`` of 2**63 or more in magnitude.
     """
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, int):
-        return b"%d" % value
+        if -_MONEY_LIMIT <= value < _MONEY_LIMIT:
+            return b"%d" % value
+        raise OverflowError(f"value out of money range: an integer of {value.bit_length()} bits")
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"invalid money value: {value}")
+        if value.adjusted() >= 19:
+            raise OverflowError(f"value out of money range: {value}")
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -1000:
+            raise ValueError(f"invalid money value: {value}: more than 1000 digits after the decimal point")
         return format(value, "f").encode()
     raise type_error("str, int or Decimal", value)
 

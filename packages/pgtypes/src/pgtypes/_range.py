@@ -262,4 +262,14 @@ def binary_multirange_codec(oid: int, name: str, schema: str, range_codec: Codec
             raise ValueError(f"invalid {name} value: {size - position} bytes of trailing data")
         return result
 
-    return Codec(oid, name, BINARY, encode, decode, schema=schema, kind="multirange", element=range_codec)
+    return Codec(
+        oid,
+        name,
+        BINARY,
+        encode,
+        decode,
+        schema=schema,
+        kind="multirange",
+        element=range_codec,
+        list_valued=True,
+    )

@@ -171,19 +171,25 @@ class RowDecoder:
                         else:
                             values.append(decode(buffer[pos : pos + length]))
                             pos += length
-                    else:
+                    elif pos + size <= end and (unpacked := unpack(buffer, pos))[0::2] == lengths:
                         # A run of fixed-width columns: lengths and values in one unpack.
-                        unpacked = unpack(buffer, pos)
-                        if unpacked[0::2] != lengths:
-                            break  # a NULL among them: this row takes the column-by-column loop
                         values += unpacked[1::2]
                         pos += size
-                else:
-                    if pos != end:
-                        raise self._malformed(buffer, start, end)
-                    append(make(values))
-                    continue
-                append(make(self._decode_columns(buffer, start, end)))
+                    else:
+                        # A NULL in the run (the row is shorter than the run): column by column.
+                        for run_decode in decode:
+                            length = int32_at(buffer, pos)[0]
+                            pos += 4
+                            if length < 0:
+                                if length != -1:
+                                    raise self._malformed(buffer, start, end)
+                                values.append(None)
+                            else:
+                                values.append(run_decode(buffer[pos : pos + length]))
+                                pos += length
+                if pos != end:
+                    raise self._malformed(buffer, start, end)
+                append(make(values))
         except (RemoteProtocolError, OutdatedSchemaCacheError):
             raise
         except Exception as error:
@@ -216,26 +222,14 @@ class RowDecoder:
         except Exception as error:
             raise self._diagnose(buffer, start, end, error) from error
 
-    def _decode_columns(self, buffer: bytes, start: int, end: int) -> list[Any]:
-        """One row, column by column (rows with a NULL in a run of fixed-width columns)."""
-        pos = start + 2
-        values: list[Any] = []
-        for decode in self._decoders:
-            length = _INT32_AT(buffer, pos)[0]
-            pos += 4
-            if length < 0:
-                if length != -1:
-                    raise self._malformed(buffer, start, end)
-                values.append(None)
-            else:
-                values.append(decode(buffer[pos : pos + length]))
-                pos += length
-        if pos != end:
-            raise self._malformed(buffer, start, end)
-        return values
-
     def _malformed(self, buffer: bytes, start: int, end: int) -> RemoteProtocolError:
         """Say exactly what is wrong with a row's structure."""
+        return self._structure_problem(buffer, start, end) or RemoteProtocolError(
+            "malformed DataRow message: the row's values do not match its description"
+        )
+
+    def _structure_problem(self, buffer: bytes, start: int, end: int) -> RemoteProtocolError | None:
+        """What is wrong with the row's count and lengths, or None when they are consistent."""
         if end - start < 2:
             return RemoteProtocolError("malformed DataRow message: no column count")
         count = _INT16_AT(buffer, start)[0]
@@ -255,16 +249,17 @@ class RowDecoder:
                     f"but {end - pos} bytes are left in the row"
                 )
             pos += max(length, 0)
-        return RemoteProtocolError(f"malformed DataRow message: {end - pos} bytes after the last column")
+        if pos != end:
+            return RemoteProtocolError(f"malformed DataRow message: {end - pos} bytes after the last column")
+        return None
 
     def _diagnose(self, buffer: bytes, start: int, end: int, error: Exception) -> Exception:
-        """Find the column whose value failed and describe it (the row is re-walked slowly)."""
-        if isinstance(error, struct.error | IndexError) or end - start < 2:
-            return self._malformed(buffer, start, end)
+        """Find what failed in a row: its structure, or a column's value (re-walked slowly)."""
+        problem = self._structure_problem(buffer, start, end)
+        if problem is not None:
+            return problem
         pos = start + 2
         for column, codec in enumerate(self.codecs):
-            if pos + 4 > end:
-                return self._malformed(buffer, start, end)
             length = _INT32_AT(buffer, pos)[0]
             pos += 4
             if length < 0:
@@ -281,30 +276,32 @@ class RowDecoder:
                     f"cannot decode column {column + 1} ({self.names[column]!r}, type {codec.display_name}, "
                     f"{format_name(codec.format)} format): {failure} [data: {shown!r}]"
                 )
-        if pos != end:
-            return self._malformed(buffer, start, end)
         return data_error(f"cannot decode a row: {error}")
 
 
 # One step of the column walk: (decode, None, 0, ()) for a column decoded on its own, or
-# (None, unpack_from, size, lengths) for a run of fixed-width binary columns unpacked together.
+# (the run's decode functions, unpack_from, size, lengths) for a run of fixed-width binary
+# columns unpacked together (decoded one by one when a NULL breaks the run).
 _Segment = tuple[Any, Any, int, tuple[int, ...]]
 
 
 def _segments(codecs: Sequence[Codec], fixed: Sequence[str]) -> tuple[_Segment, ...]:
     segments: list[_Segment] = []
     run: list[str] = []
+    run_decoders: list[Any] = []
 
     def close_run() -> None:
         if run:
             layout = struct.Struct("!" + "".join("i" + code for code in run))
             lengths = tuple(struct.calcsize("!" + code) for code in run)
-            segments.append((None, layout.unpack_from, layout.size, lengths))
+            segments.append((tuple(run_decoders), layout.unpack_from, layout.size, lengths))
             run.clear()
+            run_decoders.clear()
 
     for codec, code in zip(codecs, fixed, strict=True):
         if code:
             run.append(code)
+            run_decoders.append(codec.decode)
         else:
             close_run()
             segments.append((codec.decode, None, 0, ()))
