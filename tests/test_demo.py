@@ -30,6 +30,12 @@ def test_demo_runs_as_the_readme_says() -> None:
     assert "<- AuthenticationOk()" in out
     assert "    3 | 9\n" in out
     assert "    42 | PGWIRE\n" in out
+    assert "    doubled = 42\n" in out and "    third = Decimal('0.33333333333333333333')\n" in out
+    assert "    at = datetime.datetime(2024, 2, 29, 12, 30, tzinfo=datetime.timezone.utc)\n" in out
+    assert "    fetch(3) -> [(3, 9), (2, 4), (1, 1)]\n" in out
+    assert "    fetchval(5, column='square') -> 25\n" in out
+    assert "    savepoint rolled back: UniqueViolationError" in out
+    assert "    committed rows: [(1, 'kept'), (2, 'kept')]\n" in out
     assert out.rstrip().endswith("Done: the connection was closed with Terminate.")
 
 

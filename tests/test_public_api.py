@@ -6,6 +6,9 @@ import importlib
 
 import pytest
 
+import pgwire
+import pgwire.exceptions
+
 PGWIRE = [
     "CANCEL_REQUEST_CODE",
     "DEFAULT_MAX_MESSAGE_SIZE",
@@ -176,7 +179,34 @@ PGTYPES = [
     "types",
 ]
 
-SKELETONS = ["pgconn", "pgpool"]
+PGCONN = [
+    "Connection",
+    "ConnectionSettings",
+    "PreparedStatement",
+    "SSLMode",
+    "SessionAttribute",
+    "Transaction",
+    "TransactionState",
+    "__version__",
+    "connect",
+]
+
+PGASYNC = [
+    "Connection",
+    "PreparedStatement",
+    "Record",
+    "Transaction",
+    "__version__",
+    "connect",
+    "connection",
+    "exceptions",
+    "prepared_stmt",
+    "transaction",
+    "types",
+    *pgwire.exceptions.__all__,
+]
+
+SKELETONS = ["pgpool"]
 
 
 @pytest.mark.parametrize(
@@ -186,6 +216,13 @@ SKELETONS = ["pgconn", "pgpool"]
         ("pgasync.cluster", PGASYNC_CLUSTER),
         ("pgtypes", PGTYPES),
         ("pgtypes.types", PGTYPES_TYPES),
+        ("pgconn", PGCONN),
+        ("pgasync", PGASYNC),
+        ("pgasync.types", PGTYPES_TYPES),
+        ("pgasync.exceptions", pgwire.exceptions.__all__),
+        ("pgasync.connection", ["Connection", "ConnectionSettings", "connect"]),
+        ("pgasync.prepared_stmt", ["PreparedStatement"]),
+        ("pgasync.transaction", ["Transaction", "TransactionState"]),
     ],
 )
 def test_public_names_are_pinned(module: str, expected: list[str]) -> None:
@@ -206,3 +243,15 @@ def test_every_package_has_its_own_version() -> None:
     for package in ["pgwire", "pgtypes", "pgconn", "pgpool", "pgasync"]:
         version = importlib.import_module(package).__version__
         assert version.count(".") == 2, (package, version)
+
+
+def test_umbrella_objects_are_the_packages_own() -> None:
+    import pgasync
+    import pgconn
+    import pgtypes
+
+    assert pgasync.connect is pgconn.connect and pgasync.Record is pgtypes.Record
+    assert pgasync.UniqueViolationError is pgwire.exceptions.UniqueViolationError
+    # The value classes are importable from the top level but not listed, as in asyncpg.
+    assert pgasync.Range is pgtypes.Range and "Range" not in pgasync.__all__
+    assert not hasattr(pgasync, "PostgresMessage")

@@ -1,7 +1,54 @@
-"""pgasync: An asyncio PostgreSQL driver with the asyncpg-style API."""
+"""pgasync: an asyncio PostgreSQL driver with asyncpg's API.
+
+``import pgasync`` gives what ``import asyncpg`` gives, under the same names: ``connect``,
+``Connection``, ``PreparedStatement``, ``Record``, ``Transaction``, the ``exceptions`` and
+``types`` modules, and every exception class at the top level. The value classes of
+``pgasync.types`` (``Range``, ``Point``, ...) are importable from the top level too, though
+not listed in ``__all__``, as in asyncpg. The pool comes with a later release.
+
+Example::
+
+    import pgasync
+
+    connection = await pgasync.connect("postgresql://app@localhost/app")
+    rows = await connection.fetch("SELECT id, name FROM users WHERE id > $1", 10)
+    await connection.close()
+"""
 
 from __future__ import annotations
 
+from pgasync import connection, exceptions, prepared_stmt, transaction, types
 from pgasync.__about__ import __version__
 
-__all__ = ["__version__"]
+# The value classes, importable from the top level but not part of __all__ (as asyncpg's).
+from pgasync.types import Attribute as Attribute
+from pgasync.types import BitString as BitString
+from pgasync.types import Box as Box
+from pgasync.types import Circle as Circle
+from pgasync.types import Line as Line
+from pgasync.types import LineSegment as LineSegment
+from pgasync.types import Path as Path
+from pgasync.types import Point as Point
+from pgasync.types import Polygon as Polygon
+from pgasync.types import Range as Range
+from pgasync.types import ServerVersion as ServerVersion
+from pgasync.types import Type as Type
+from pgconn import Connection, PreparedStatement, Transaction, connect
+from pgtypes import Record
+from pgwire._sqlstate import *  # noqa: F403  # the SQLSTATE classes, spelled out for type checkers
+from pgwire.exceptions import *  # noqa: F403  # every exception class, as asyncpg exports them
+
+__all__ = [
+    "Connection",
+    "PreparedStatement",
+    "Record",
+    "Transaction",
+    "__version__",
+    "connect",
+    "connection",
+    "exceptions",
+    "prepared_stmt",
+    "transaction",
+    "types",
+]
+__all__ += exceptions.__all__

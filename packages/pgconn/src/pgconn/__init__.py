@@ -1,10 +1,31 @@
-"""pgconn: One asyncio PostgreSQL connection for pgasync.
+"""pgconn: one asyncio PostgreSQL connection for pgasync, with asyncpg's API.
 
-A skeleton for now: a later issue fills it.
+:func:`connect` resolves asyncpg's arguments (DSN, environment, passfile, service file, TLS
+modes, several hosts, ``target_session_attrs``) and returns a :class:`Connection`: queries
+(``execute``, ``executemany``, ``fetch``, ``fetchrow``, ``fetchval``, ``fetchmany``),
+prepared statements with a statement cache, transactions, type codecs, timeouts and
+cancellation. The protocol is ``pgwire``'s and the types are ``pgtypes``'; this package is
+the asyncio pump between them and the socket. See ``docs/pgconn.md``.
 """
 
 from __future__ import annotations
 
 from pgconn.__about__ import __version__
+from pgconn._config import SessionAttribute, SSLMode
+from pgconn._connection import Connection
+from pgconn._connector import connect
+from pgconn._prepared import PreparedStatement
+from pgconn._settings import ConnectionSettings
+from pgconn._transaction import Transaction, TransactionState
 
-__all__ = ["__version__"]
+__all__ = [
+    "Connection",
+    "ConnectionSettings",
+    "PreparedStatement",
+    "SSLMode",
+    "SessionAttribute",
+    "Transaction",
+    "TransactionState",
+    "__version__",
+    "connect",
+]

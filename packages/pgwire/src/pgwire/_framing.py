@@ -5,8 +5,9 @@ packets a server receives first have no type byte. The framer reads from one imm
 ``bytes`` (usually a received chunk itself, never copied) and keeps later chunks in a queue.
 Only a frame that straddles chunks is joined, and only its own bytes: a large message that
 arrives in many small chunks is copied once, and the rest of the chunk it ends in is read in
-place. A declared length over ``max_message_size`` is a :class:`RemoteProtocolError` as soon
-as the header is seen: memory stays bounded by the limit, whatever the peer claims.
+place (or, when only a few KiB of it are left, joined along). A declared length over
+``max_message_size`` is a :class:`RemoteProtocolError` as soon as the header is seen: memory
+stays bounded by the limit, whatever the peer claims.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ DEFAULT_MAX_MESSAGE_SIZE: Final = 1 << 30
 MAX_STARTUP_PACKET_SIZE: Final = 10000
 #: DataRow messages collected into one batch at most, to bound the work of one event.
 MAX_BATCH_ROWS: Final = 4096
+
+#: When a frame ends in a chunk with at most this many bytes after it, the rest of the chunk
+#: is joined along with the frame instead of being read in place.
+_SMALL_REST: Final = 8192
 
 _HEADER: Final = struct.Struct("!ci")
 _LENGTH: Final = struct.Struct("!i")
@@ -118,6 +123,14 @@ class Framer:
                 self._offset = 0
                 self._pending_size -= unread
                 missing -= unread
+            elif unread <= _SMALL_REST + missing:
+                # The rest of a small chunk is cheaper to copy along than to read apart, and
+                # keeps the rows after this frame in the same batch.
+                parts.append(chunk[start:] if start else chunk)
+                pending.popleft()
+                self._offset = 0
+                self._pending_size -= unread
+                missing = 0
             else:
                 parts.append(chunk[start : start + missing])
                 self._offset = start + missing

@@ -2,8 +2,9 @@
 
 Starts a throwaway PostgreSQL server with :mod:`pgasync.cluster` (or uses the server named
 by ``PGASYNC_DSN``) and shows what works so far: a startup with SCRAM-SHA-256 authentication,
-a simple query and an extended query with parameters, all done with ``pgwire`` over a plain
-socket, with every protocol message printed as it goes by.
+a simple query and an extended query with parameters done with ``pgwire`` over a plain socket,
+with every protocol message printed as it goes by; then the same server through
+``pgasync.connect()``: typed values, a prepared statement and a transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from pgasync.cluster import Cluster, HbaRule
 from pgasync.demo._session import BlockingSession, QueryResult
+from pgasync.demo._tour import run_tour
 
 __all__ = ["ServerAddress", "main", "run_demo"]
 
@@ -119,6 +121,7 @@ def run_demo(address: ServerAddress, out: TextIO = sys.stdout) -> None:
         result = session.query("SELECT $1::int + $2::int AS sum, upper($3) AS shout", "40", "2", "pgwire")
         session.trace = None
         _show(result, out)
+    run_tour(address.host, address.port, address.user, address.password, address.database, out)
     print("\nDone: the connection was closed with Terminate.", file=out)
 
 

@@ -1,0 +1,151 @@
+"""Opening one connection: transport, TLS negotiation, startup, authentication.
+
+:func:`open_connection` tries one address with one TLS choice and returns the protocol,
+ready for queries (ReadyForQuery received). The policy around it (several hosts, sslmode
+``allow``/``prefer`` retries, ``target_session_attrs``, the overall timeout) is in
+:mod:`pgconn._connector`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as ssl_module
+
+import pgwire
+from pgconn._channel_binding import server_end_point_hash
+from pgconn._config import Address, ConnectionParameters
+from pgconn._passfile import find_password, resolve_password
+from pgconn._protocol import WireProtocol
+from pgwire import (
+    AuthenticationCleartextPassword,
+    AuthenticationMD5Password,
+    AuthenticationOk,
+    AuthenticationRequest,
+    AuthenticationSASL,
+    AuthenticationSASLContinue,
+    AuthenticationSASLFinal,
+    ErrorResponse,
+    ReadyForQuery,
+    SSLResponse,
+)
+from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+
+__all__ = ["TlsRefusedError", "open_connection"]
+
+#: asyncio's default read size is 64 KiB; bigger reads mean fewer data_received calls for
+#: large results.
+_READ_BUFFER = 256 * 1024
+
+
+class TlsRefusedError(ConnectionError):
+    """The server answered SSLRequest with 'N' (no TLS) while TLS was required."""
+
+
+async def _open_transport(
+    loop: asyncio.AbstractEventLoop, address: Address, direct: ssl_module.SSLContext | None
+) -> WireProtocol:
+    protocol = WireProtocol(loop)
+    if address.is_unix:
+        await loop.create_unix_connection(lambda: protocol, address.host)
+    elif direct is not None:
+        await loop.create_connection(lambda: protocol, address.host, address.port, ssl=direct)
+    else:
+        await loop.create_connection(lambda: protocol, address.host, address.port)
+    return protocol
+
+
+async def _negotiate_tls(protocol: WireProtocol, address: Address, context: ssl_module.SSLContext) -> bool:
+    """SSLRequest, then the TLS handshake on the same transport if the server says 'S'."""
+    protocol.send(pgwire.SSLRequest())
+    answer = await protocol.next_event()
+    if not isinstance(answer, SSLResponse):
+        # CVE-2024-10977: an ErrorResponse here must not be shown to the user as the server's.
+        raise ConnectionError(
+            f"PostgreSQL server at {address} answered SSLRequest with {type(answer).__name__}"
+        )
+    if not answer.accepted:
+        return False
+    transport = protocol.transport
+    assert transport is not None
+    loop = protocol.loop
+    upgraded = await loop.start_tls(transport, protocol, context, server_hostname=address.host)
+    if upgraded is None:
+        raise ConnectionDoesNotExistError.client_side("the connection closed during the TLS handshake")
+    protocol.transport = upgraded
+    return True
+
+
+def _channel_binding_data(protocol: WireProtocol) -> bytes | None:
+    """The ``tls-server-end-point`` hash of the server certificate, when TLS is up."""
+    transport = protocol.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    if ssl_object is None:
+        return None
+    return server_end_point_hash(ssl_object.getpeercert(binary_form=True))
+
+
+async def _authenticate(protocol: WireProtocol, authenticator: pgwire.ClientAuthenticator) -> None:
+    """Answer the server's authentication requests until ReadyForQuery."""
+    while True:
+        event = await protocol.next_event()
+        if isinstance(event, AuthenticationOk):
+            authenticator.ok()
+        elif isinstance(event, AuthenticationCleartextPassword):
+            protocol.send(pgwire.PasswordMessage(authenticator.cleartext()))
+        elif isinstance(event, AuthenticationMD5Password):
+            protocol.send(pgwire.PasswordMessage(authenticator.md5(event.salt)))
+        elif isinstance(event, AuthenticationSASL):
+            mechanism, data = authenticator.sasl_start(event.mechanisms)
+            protocol.send(pgwire.SASLInitialResponse(mechanism, data))
+        elif isinstance(event, AuthenticationSASLContinue):
+            protocol.send(pgwire.SASLResponse(authenticator.sasl_continue(event.data)))
+        elif isinstance(event, AuthenticationSASLFinal):
+            authenticator.sasl_final(event.data)
+        elif isinstance(event, AuthenticationRequest):
+            method = type(event).__name__.removeprefix("Authentication")
+            authenticator.check_method(method.lower())
+            raise InterfaceError(f"unsupported authentication method requested by the server: {method}")
+        elif isinstance(event, ErrorResponse):
+            raise PostgresError.new(event.as_dict())
+        elif isinstance(event, ReadyForQuery):
+            return
+        elif isinstance(event, pgwire.ConnectionClosed):
+            raise ConnectionDoesNotExistError.client_side("the server closed the connection during startup")
+
+
+async def open_connection(
+    params: ConnectionParameters, address: Address, tls: ssl_module.SSLContext | None
+) -> WireProtocol:
+    """Connect to ``address``, with TLS when ``tls`` is given, and authenticate.
+
+    Returns:
+        The protocol after ReadyForQuery: ``protocol.wire`` holds the server's parameters and
+        the BackendKeyData.
+
+    Raises:
+        OSError: the address cannot be reached.
+        TlsRefusedError: the server refused TLS.
+        PostgresError: the server refused the connection (wrong password, no such database, ...).
+        pgwire.AuthenticationError: the server could not prove it knows the password.
+        InterfaceError: an authentication method this client does not support.
+    """
+    loop = asyncio.get_running_loop()
+    direct = tls if tls is not None and params.direct_tls else None
+    protocol = await _open_transport(loop, address, direct)
+    try:
+        if tls is not None and direct is None and not await _negotiate_tls(protocol, address, tls):
+            raise TlsRefusedError(f"PostgreSQL server at {address} rejected SSL upgrade")
+        password = await resolve_password(params.password)
+        if password is None and params.passfile is not None:
+            password = find_password(params.passfile, address, params.database, params.user)
+        startup = [("user", params.user), ("database", params.database), ("client_encoding", "UTF8")]
+        startup.extend(params.server_settings.items())
+        protocol.send(pgwire.StartupMessage(tuple(startup)))
+        authenticator = pgwire.ClientAuthenticator(
+            params.user, password, channel_binding_data=_channel_binding_data(protocol)
+        )
+        await _authenticate(protocol, authenticator)
+    except BaseException:
+        protocol.abort()
+        raise
+    return protocol

@@ -1,0 +1,283 @@
+"""``connect()``: asyncpg's connection function, over every host and TLS choice.
+
+The arguments are checked and resolved first (:mod:`pgconn._config`), before any I/O. Then,
+within one ``timeout`` for the whole attempt, each address is tried in order: an ``OSError``
+moves on to the next one, a server error (wrong password, unknown database) is raised at once.
+sslmode ``prefer`` falls back to a plain connection when the server refuses TLS or rejects
+the TLS connection in authentication; ``allow`` tries plain first and TLS second. Each
+connected server is checked against ``target_session_attrs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl as ssl_module
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
+
+from pgconn._config import (
+    Address,
+    ConnectionParameters,
+    SessionAttribute,
+    SSLMode,
+    parse_connect_arguments,
+    validate_connection_options,
+)
+from pgconn._connect import TlsRefusedError, open_connection
+from pgconn._connection import Connection
+from pgconn._protocol import WireProtocol
+from pgtypes import Record
+from pgwire.exceptions import (
+    ConnectionDoesNotExistError,
+    InterfaceError,
+    InvalidAuthorizationSpecificationError,
+    TargetServerAttributeNotMatched,
+)
+
+__all__ = ["connect"]
+
+ConnectionT = TypeVar("ConnectionT", bound=Connection)
+
+
+def _check_classes(connection_class: type, record_class: type) -> None:
+    if not (isinstance(connection_class, type) and issubclass(connection_class, Connection)):
+        raise InterfaceError(
+            f"connection_class is expected to be a subclass of pgasync.Connection, got {connection_class!r}"
+        )
+    if not (isinstance(record_class, type) and issubclass(record_class, Record)):
+        raise InterfaceError(
+            f"record_class is expected to be a subclass of pgasync.Record, got {record_class!r}"
+        )
+    if record_class is not Record and (
+        "__new__" in record_class.__dict__ or "__init__" in record_class.__dict__
+    ):
+        raise InterfaceError("record_class must not redefine __new__ or __init__")
+
+
+async def _open_with_sslmode(params: ConnectionParameters, address: Address) -> tuple[WireProtocol, Any]:
+    """One address, with the fallbacks its sslmode allows; the protocol and the TLS context used."""
+    context = params.ssl if params.tls_for(address) else None
+    mode = params.sslmode
+    if context is None:
+        return await open_connection(params, address, None), None
+    if mode == SSLMode.allow and not params.ssl_is_explicit_context:
+        try:
+            return await open_connection(params, address, None), None
+        except (InvalidAuthorizationSpecificationError, ConnectionDoesNotExistError):
+            return await open_connection(params, address, context), context
+    if mode == SSLMode.prefer and not params.ssl_is_explicit_context:
+        try:
+            return await open_connection(params, address, context), context
+        except TlsRefusedError:
+            return await open_connection(params, address, None), None
+        except InvalidAuthorizationSpecificationError:
+            # pg_hba may allow this user only without TLS (hostnossl): try that.
+            return await open_connection(params, address, None), None
+    return await open_connection(params, address, context), context
+
+
+async def _is_standby(connection: Connection) -> bool:
+    hot = connection.get_settings()._parameters.get("in_hot_standby")
+    if hot is not None:
+        return hot == "on"
+    return bool(await connection.fetchval("SELECT pg_catalog.pg_is_in_recovery()"))
+
+
+async def _is_read_only(connection: Connection) -> bool:
+    read_only = connection.get_settings()._parameters.get("default_transaction_read_only")
+    if read_only == "on":
+        return True
+    return await _is_standby(connection)
+
+
+_CHECKS: dict[SessionAttribute, Callable[[Connection], Any]] = {
+    SessionAttribute.primary: lambda c: _negate(_is_standby(c)),
+    SessionAttribute.standby: _is_standby,
+    SessionAttribute.read_write: lambda c: _negate(_is_read_only(c)),
+    SessionAttribute.read_only: _is_read_only,
+}
+
+
+async def _negate(check: Any) -> bool:
+    return not await check
+
+
+async def _connect_addresses(
+    params: ConnectionParameters, make: Callable[[WireProtocol, Address, Any], ConnectionT]
+) -> ConnectionT:
+    target = params.target_session_attrs
+    last_error: OSError | None = None
+    connected_any = False
+    candidates: list[ConnectionT] = []
+    try:
+        for address in params.addresses:
+            try:
+                protocol, context = await _open_with_sslmode(params, address)
+            except OSError as error:
+                last_error = error
+                continue
+            connected_any = True
+            connection = make(protocol, address, context)
+            if target == SessionAttribute.any:
+                return connection
+            if target == SessionAttribute.prefer_standby:
+                if await _is_standby(connection):
+                    return connection
+                candidates.append(connection)
+                continue
+            if await _CHECKS[target](connection):
+                return connection
+            connection.terminate()
+        if candidates:
+            chosen = random.choice(candidates)
+            candidates.remove(chosen)
+            return chosen
+    finally:
+        for rejected in candidates:
+            rejected.terminate()
+    if not connected_any and last_error is not None:
+        raise last_error
+    raise TargetServerAttributeNotMatched(
+        f"None of the hosts match the target attribute requirement {target.value!r}"
+    )
+
+
+@overload
+async def connect(
+    dsn: str | None = ...,
+    *,
+    host: Any = ...,
+    port: Any = ...,
+    user: str | None = ...,
+    password: Any = ...,
+    passfile: Any = ...,
+    service: str | None = ...,
+    servicefile: Any = ...,
+    database: str | None = ...,
+    loop: asyncio.AbstractEventLoop | None = ...,
+    timeout: float = ...,
+    statement_cache_size: int = ...,
+    max_cached_statement_lifetime: float = ...,
+    max_cacheable_statement_size: int = ...,
+    command_timeout: float | None = ...,
+    ssl: bool | str | ssl_module.SSLContext | None = ...,
+    direct_tls: bool | None = ...,
+    connection_class: type[ConnectionT],
+    record_class: type[Record] = ...,
+    server_settings: Mapping[str, str] | None = ...,
+    target_session_attrs: str | None = ...,
+    krbsrvname: str | None = ...,
+    gsslib: str | None = ...,
+) -> ConnectionT: ...
+
+
+@overload
+async def connect(
+    dsn: str | None = ...,
+    *,
+    host: Any = ...,
+    port: Any = ...,
+    user: str | None = ...,
+    password: Any = ...,
+    passfile: Any = ...,
+    service: str | None = ...,
+    servicefile: Any = ...,
+    database: str | None = ...,
+    loop: asyncio.AbstractEventLoop | None = ...,
+    timeout: float = ...,
+    statement_cache_size: int = ...,
+    max_cached_statement_lifetime: float = ...,
+    max_cacheable_statement_size: int = ...,
+    command_timeout: float | None = ...,
+    ssl: bool | str | ssl_module.SSLContext | None = ...,
+    direct_tls: bool | None = ...,
+    record_class: type[Record] = ...,
+    server_settings: Mapping[str, str] | None = ...,
+    target_session_attrs: str | None = ...,
+    krbsrvname: str | None = ...,
+    gsslib: str | None = ...,
+) -> Connection: ...
+
+
+async def connect(
+    dsn: str | None = None,
+    *,
+    host: Any = None,
+    port: Any = None,
+    user: str | None = None,
+    password: Any = None,
+    passfile: Any = None,
+    service: str | None = None,
+    servicefile: Any = None,
+    database: str | None = None,
+    loop: asyncio.AbstractEventLoop | None = None,
+    timeout: float = 60,
+    statement_cache_size: int = 100,
+    max_cached_statement_lifetime: float = 300,
+    max_cacheable_statement_size: int = 1024 * 15,
+    command_timeout: float | None = None,
+    ssl: bool | str | ssl_module.SSLContext | None = None,
+    direct_tls: bool | None = None,
+    connection_class: type[ConnectionT] = Connection,  # type: ignore[assignment]  # the default class
+    record_class: type[Record] = Record,
+    server_settings: Mapping[str, str] | None = None,
+    target_session_attrs: str | None = None,
+    krbsrvname: str | None = None,
+    gsslib: str | None = None,
+) -> ConnectionT:
+    """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
+
+    See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and must
+    be the running loop or None.
+
+    Raises:
+        ClientConfigurationError: an invalid DSN or option (before any I/O).
+        ValueError: an invalid timeout or cache setting.
+        InterfaceError: a bad ``connection_class`` or ``record_class``.
+        OSError: no host could be reached (the last host's error).
+        TimeoutError: ``timeout`` passed.
+        PostgresError: the server refused the connection, e.g. ``InvalidPasswordError``.
+        TargetServerAttributeNotMatched: no host matches ``target_session_attrs``.
+    """
+    validate_connection_options(
+        timeout=timeout,
+        command_timeout=command_timeout,
+        statement_cache_size=statement_cache_size,
+        max_cached_statement_lifetime=max_cached_statement_lifetime,
+        max_cacheable_statement_size=max_cacheable_statement_size,
+    )
+    _check_classes(connection_class, record_class)
+    params = parse_connect_arguments(
+        dsn=dsn,
+        host=host,
+        port=port,
+        user=user,
+        password=password,
+        passfile=passfile,
+        service=service,
+        servicefile=servicefile,
+        database=database,
+        ssl=ssl,
+        direct_tls=direct_tls,
+        server_settings=dict(server_settings) if server_settings is not None else None,
+        target_session_attrs=target_session_attrs,
+        krbsrvname=krbsrvname,
+        gsslib=gsslib,
+    )
+
+    def make(protocol: WireProtocol, address: Address, context: Any) -> ConnectionT:
+        return connection_class(
+            protocol,
+            params,
+            address,
+            tls=context,
+            command_timeout=command_timeout,
+            statement_cache_size=statement_cache_size,
+            max_cached_statement_lifetime=max_cached_statement_lifetime,
+            max_cacheable_statement_size=max_cacheable_statement_size,
+            record_class=record_class,
+        )
+
+    async with asyncio.timeout(timeout):
+        return await _connect_addresses(params, make)

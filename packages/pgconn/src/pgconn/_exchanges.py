@@ -1,0 +1,179 @@
+"""Exchanges: the client's side of one request cycle, from the messages sent to ReadyForQuery.
+
+Each exchange takes the server's events inside ``data_received`` (see :mod:`pgconn._protocol`)
+and resolves its future once, at ReadyForQuery, with its result or with the first server
+error of the cycle. The first error is the one raised: after it the server skips to Sync, so
+later messages of the cycle carry nothing of use (protocol docs, "Extended Query").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pgwire
+from pgtypes import Record, RowDecoder
+from pgwire import (
+    ClientEvent,
+    CommandComplete,
+    CopyData,
+    CopyInResponse,
+    CopyOutResponse,
+    DataRowBatch,
+    EmptyQueryResponse,
+    ErrorResponse,
+    NoData,
+    ParameterDescription,
+    PortalSuspended,
+    ReadyForQuery,
+    RowDescription,
+)
+from pgwire.exceptions import PostgresError
+
+__all__ = ["DescribeExchange", "Described", "ExecuteExchange", "Executed", "SimpleExchange"]
+
+
+class _Exchange:
+    """Shared parts: the future, the first error, the query text for error messages."""
+
+    __slots__ = ("error", "future", "query")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, query: str | None) -> None:
+        self.future: asyncio.Future[Any] = loop.create_future()
+        self.error: BaseException | None = None
+        self.query = query
+
+    def fail(self, error: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(error)
+
+    def _server_error(self, event: ErrorResponse) -> None:
+        if self.error is None:
+            self.error = PostgresError.new(event.as_dict(), query=self.query)
+
+    def _local_error(self, error: BaseException) -> None:
+        """An error found on our side (a row we cannot decode); the cycle still runs to its end."""
+        if self.error is None:
+            self.error = error
+
+    def _finish(self, result: Any) -> None:
+        if self.future.done():  # the waiting task gave up (cancelled); nobody reads it
+            return
+        if self.error is not None:
+            self.future.set_exception(self.error)
+        else:
+            self.future.set_result(result)
+
+
+@dataclass
+class Described:
+    """What Describe of a statement said: parameter type OIDs and the result columns."""
+
+    param_oids: tuple[int, ...] = ()
+    fields: tuple[pgwire.FieldDescription, ...] | None = None
+
+
+class DescribeExchange(_Exchange):
+    """Parse (+ Describe statement) + Sync: the statement's parameter and column types."""
+
+    __slots__ = ("described",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, query: str | None) -> None:
+        super().__init__(loop, query)
+        self.described = Described()
+
+    def handle(self, event: ClientEvent) -> None:
+        if isinstance(event, ParameterDescription):
+            self.described.param_oids = event.type_oids
+        elif isinstance(event, RowDescription):
+            self.described.fields = event.fields
+        elif isinstance(event, NoData):
+            self.described.fields = None
+        elif isinstance(event, ErrorResponse):
+            self._server_error(event)
+        elif isinstance(event, ReadyForQuery):
+            self._finish(self.described)
+
+
+@dataclass
+class Executed:
+    """The outcome of executing a portal (or several, for ``executemany``)."""
+
+    rows: list[Record] = field(default_factory=list)
+    status: str = ""
+    suspended: bool = False
+    completed: int = 0
+
+
+class ExecuteExchange(_Exchange):
+    """[Parse +] Bind + Execute (+ more Bind/Execute pairs) + Sync: rows, status, suspension.
+
+    With ``decoder`` None, rows are counted and dropped (``execute`` with arguments and
+    ``executemany`` return no rows).
+    """
+
+    __slots__ = ("decoder", "executed")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, query: str | None, decoder: RowDecoder | None
+    ) -> None:
+        super().__init__(loop, query)
+        self.decoder = decoder
+        self.executed = Executed()
+
+    def handle(self, event: ClientEvent) -> None:
+        if type(event) is DataRowBatch:
+            decoder = self.decoder
+            if decoder is not None and self.error is None:
+                try:
+                    decoder.decode_batch(event, self.executed.rows)
+                except Exception as error:
+                    self._local_error(error)
+        elif isinstance(event, CommandComplete):
+            self.executed.status = event.tag
+            self.executed.completed += 1
+        elif isinstance(event, PortalSuspended):
+            self.executed.suspended = True
+        elif isinstance(event, EmptyQueryResponse):
+            self.executed.completed += 1
+        elif isinstance(event, ErrorResponse):
+            self._server_error(event)
+        elif isinstance(event, ReadyForQuery):
+            self._finish(self.executed)
+
+
+class SimpleExchange(_Exchange):
+    """Query (the simple protocol, several statements allowed): the last status.
+
+    Rows are dropped, as ``Connection.execute`` returns only the status. A COPY started by
+    the query is refused cleanly (CopyFail for COPY FROM STDIN, the data dropped for COPY TO
+    STDOUT), so the connection stays in sync; COPY has methods of its own.
+    """
+
+    __slots__ = ("result", "send", "syncs_before")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, query: str, send: Any, *, syncs_before: int = 0
+    ) -> None:
+        super().__init__(loop, query)
+        self.send = send
+        self.result = ""
+        #: ReadyForQuery messages that answer Syncs sent ahead of the Query (closing evicted
+        #: statements); the cycle ends only at the Query's own ReadyForQuery.
+        self.syncs_before = syncs_before
+
+    def handle(self, event: ClientEvent) -> None:
+        if isinstance(event, CommandComplete):
+            self.result = event.tag
+        elif isinstance(event, ErrorResponse):
+            self._server_error(event)
+        elif isinstance(event, CopyInResponse):
+            self.send(pgwire.CopyFail("COPY FROM STDIN is not supported by execute(): use copy_to_table()"))
+        elif isinstance(event, CopyOutResponse | CopyData):
+            pass  # COPY TO STDOUT through execute(): the data is dropped, the status kept
+        elif isinstance(event, ReadyForQuery):
+            if self.syncs_before:
+                self.syncs_before -= 1
+            else:
+                self._finish(self.result)

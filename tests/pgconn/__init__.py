@@ -1,0 +1,1 @@
+"""Tests of pgconn: configuration, and later the connection against a real server."""
