@@ -70,8 +70,7 @@ def batch(
 ) -> DataRowBatch:
     """The payloads inside one buffer, with ``before``, ``gap`` and ``after`` bytes around them.
 
-    ``after`` is long enough by default for any overread of a fixed run (see the xfail test of
-    a row with a NULL that ends its buffer).
+    Bytes after the last row make sure no decoding path reads past a row's end unnoticed.
     """
     buffer = bytearray(before)
     starts: list[int] = []

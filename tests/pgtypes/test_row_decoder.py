@@ -296,3 +296,56 @@ def test_repr() -> None:
     assert repr(decoder) == "<RowDecoder (id int4, name text) -> Record>"
     assert repr(RowDecoder(["x"], [codec(16)], Named)) == "<RowDecoder (x bool) -> Named>"
     assert repr(RowDecoder([], [])) == "<RowDecoder () -> Record>"
+
+
+# -- the uniform path: a batch of equal-size rows of fixed-width columns -------------------
+
+
+def framed(rows: Sequence[Sequence[bytes | None]]) -> tuple[bytes, list[int], list[int]]:
+    """Consecutive whole DataRow messages in one buffer, as the framer batches them."""
+    messages = [b"D" + struct.pack("!i", len(payload(row)) + 4) + payload(row) for row in rows]
+    buffer = JUNK + b"".join(messages) + JUNK
+    starts, ends, position = [], [], len(JUNK)
+    for message in messages:
+        starts.append(position + 5)
+        ends.append(position + len(message))
+        position += len(message)
+    return buffer, starts, ends
+
+
+@given(st.lists(st.tuples(st.integers(-(2**31), 2**31 - 1), st.integers(-(2**63), 2**63 - 1)), min_size=2))
+def test_uniform_batches_match_the_general_loop(values: list[tuple[int, int]]) -> None:
+    from pgwire import DataRowBatch
+
+    columns = [codec(23), codec(20)]
+    rows = [[columns[0].encode(a), columns[1].encode(b)] for a, b in values]
+    decoder = RowDecoder(["a", "b"], columns)
+    buffer, starts, ends = framed(rows)
+    decoded = decoder.decode_batch(DataRowBatch(buffer, starts, ends))
+    assert [tuple(record) for record in decoded] == values
+    general: list[Record] = []
+    decoder.decode_rows(buffer, starts, ends, general)
+    assert decoded == general
+
+
+def test_uniform_batch_with_a_null_takes_the_general_loop() -> None:
+    from pgwire import DataRowBatch
+
+    int4 = codec(23)
+    rows: list[list[bytes | None]] = [[int4.encode(1)], [None], [int4.encode(3)]]
+    decoder = RowDecoder(["a"], [int4])
+    assert [tuple(r) for r in decoder.decode_batch(DataRowBatch(*framed(rows)))] == [(1,), (None,), (3,)]
+
+
+def test_uniform_span_with_wrong_lengths_never_gives_values() -> None:
+    """Two messages of the right total size whose value lengths lie: refused, not misread."""
+    from pgwire import DataRowBatch
+
+    decoder = RowDecoder(["a"], [codec(23)])
+    good = b"D" + struct.pack("!ihi", 14, 1, 4) + struct.pack("!i", 7)
+    bad = b"D" + struct.pack("!ihi", 14, 1, 3) + b"\x00\x00\x00\x08"  # length 3, 4 bytes follow
+    buffer = good + bad + good
+    starts = [5, 20, 35]
+    ends = [15, 30, 45]
+    with pytest.raises(RemoteProtocolError, match=r"bytes after the last column|has length 3"):
+        decoder.decode_batch(DataRowBatch(buffer, starts, ends))

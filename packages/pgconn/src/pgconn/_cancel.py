@@ -69,14 +69,32 @@ async def _open_tls(
     request: bytes,
     done: asyncio.Future[None],
 ) -> asyncio.BaseTransport:
-    """SSLRequest on a new connection; CancelRequest over TLS if accepted, plain otherwise."""
+    """SSLRequest on a new connection; CancelRequest over TLS if accepted, plain otherwise.
+
+    Raises:
+        OSError: the server cannot be reached, closed the connection before answering
+            SSLRequest, answered something else than 'S' or 'N', or the TLS handshake failed.
+    """
     reader, writer = await asyncio.open_connection(address.host, address.port)
-    writer.write(pgwire.ClientConnection().send(pgwire.SSLRequest()))
-    answer = await reader.readexactly(1)
-    if answer == b"S":
-        await writer.start_tls(tls, server_hostname=address.host)
-    writer.write(request)
-    await writer.drain()
-    await reader.read()  # the server closes the connection once it has the request
+    try:
+        writer.write(pgwire.ClientConnection().send(pgwire.SSLRequest()))
+        try:
+            answer = await reader.readexactly(1)
+        except asyncio.IncompleteReadError:
+            raise ConnectionError(
+                f"PostgreSQL server at {address} closed the connection after SSLRequest"
+            ) from None
+        if answer == b"S":
+            await writer.start_tls(tls, server_hostname=address.host)
+        elif answer != b"N":
+            # "SSL Session Encryption": only 'S' or 'N' may follow; anything else is not trusted.
+            raise ConnectionError(f"PostgreSQL server at {address} answered SSLRequest with {answer!r}")
+        writer.write(request)
+        await writer.drain()
+        await reader.read()  # the server closes the connection once it has the request
+    except BaseException:
+        # Cancelled by the caller's timeout or failed: never leave the socket open.
+        writer.close()
+        raise
     done.set_result(None)
     return writer.transport

@@ -2,10 +2,12 @@
 
 The arguments are checked and resolved first (:mod:`pgconn._config`), before any I/O. Then,
 within one ``timeout`` for the whole attempt, each address is tried in order: an ``OSError``
-moves on to the next one, a server error (wrong password, unknown database) is raised at once.
-sslmode ``prefer`` falls back to a plain connection when the server refuses TLS or rejects
-the TLS connection in authentication; ``allow`` tries plain first and TLS second. Each
-connected server is checked against ``target_session_attrs``.
+or a server that cannot take connections now (57P03) moves on to the next one, any other
+server error (wrong password, unknown database) is raised at once. sslmode ``prefer`` falls
+back to a plain connection when the server refuses TLS or rejects the TLS connection in
+authentication; ``allow`` tries plain first and TLS second; when that second attempt fails
+too, a wrong password from the first is what gets reported. Each connected server is checked
+against ``target_session_attrs``.
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ from pgconn._connection import Connection
 from pgconn._protocol import WireProtocol
 from pgtypes import Record
 from pgwire.exceptions import (
+    CannotConnectNowError,
     ConnectionDoesNotExistError,
     InterfaceError,
     InvalidAuthorizationSpecificationError,
+    InvalidPasswordError,
     TargetServerAttributeNotMatched,
 )
 
@@ -55,6 +59,23 @@ def _check_classes(connection_class: type, record_class: type) -> None:
         raise InterfaceError("record_class must not redefine __new__ or __init__")
 
 
+async def _retry(
+    params: ConnectionParameters, address: Address, context: Any, first_error: BaseException
+) -> tuple[WireProtocol, Any]:
+    """The second attempt of ``allow``/``prefer``; a wrong password from the first one wins.
+
+    With ``hostssl`` (or ``hostnossl``) rules, the retry is refused by pg_hba.conf whatever the
+    password, and that refusal would hide the real cause of the first failure.
+    """
+    try:
+        return await open_connection(params, address, context), context
+    except InvalidAuthorizationSpecificationError as error:
+        if isinstance(first_error, InvalidPasswordError) and not isinstance(error, InvalidPasswordError):
+            first_error.add_note(f"retrying {'with' if context else 'without'} TLS failed too: {error}")
+            raise first_error from None
+        raise
+
+
 async def _open_with_sslmode(params: ConnectionParameters, address: Address) -> tuple[WireProtocol, Any]:
     """One address, with the fallbacks its sslmode allows; the protocol and the TLS context used."""
     context = params.ssl if params.tls_for(address) else None
@@ -64,16 +85,17 @@ async def _open_with_sslmode(params: ConnectionParameters, address: Address) -> 
     if mode == SSLMode.allow and not params.ssl_is_explicit_context:
         try:
             return await open_connection(params, address, None), None
-        except (InvalidAuthorizationSpecificationError, ConnectionDoesNotExistError):
-            return await open_connection(params, address, context), context
+        except (InvalidAuthorizationSpecificationError, ConnectionDoesNotExistError) as error:
+            # pg_hba.conf may accept this user only over TLS (hostssl).
+            return await _retry(params, address, context, error)
     if mode == SSLMode.prefer and not params.ssl_is_explicit_context:
         try:
             return await open_connection(params, address, context), context
         except TlsRefusedError:
             return await open_connection(params, address, None), None
-        except InvalidAuthorizationSpecificationError:
+        except InvalidAuthorizationSpecificationError as error:
             # pg_hba may allow this user only without TLS (hostnossl): try that.
-            return await open_connection(params, address, None), None
+            return await _retry(params, address, None, error)
     return await open_connection(params, address, context), context
 
 
@@ -107,26 +129,34 @@ async def _connect_addresses(
     params: ConnectionParameters, make: Callable[[WireProtocol, Address, Any], ConnectionT]
 ) -> ConnectionT:
     target = params.target_session_attrs
-    last_error: OSError | None = None
+    last_error: OSError | CannotConnectNowError | None = None
     connected_any = False
     candidates: list[ConnectionT] = []
     try:
         for address in params.addresses:
             try:
                 protocol, context = await _open_with_sslmode(params, address)
-            except OSError as error:
+            except (OSError, CannotConnectNowError) as error:
+                # Unreachable, or 57P03 (starting up, shutting down, in recovery without hot
+                # standby): another host may take the connection (asyncpg 0.32 for 57P03).
                 last_error = error
                 continue
             connected_any = True
             connection = make(protocol, address, context)
             if target == SessionAttribute.any:
                 return connection
-            if target == SessionAttribute.prefer_standby:
-                if await _is_standby(connection):
-                    return connection
-                candidates.append(connection)
-                continue
-            if await _CHECKS[target](connection):
+            try:
+                if target == SessionAttribute.prefer_standby:
+                    matches = await _is_standby(connection)
+                    if not matches:
+                        candidates.append(connection)
+                        continue
+                else:
+                    matches = await _CHECKS[target](connection)
+            except BaseException:
+                connection.terminate()
+                raise
+            if matches:
                 return connection
             connection.terminate()
         if candidates:

@@ -32,6 +32,9 @@ class PreparedStatement:
         self._state = state
         self._record_class = record_class
         self._last_status: str | None = None
+        # Build the row decoder now (the encoder already is): codec changes made later on the
+        # connection must not reach a statement prepared before them, as in asyncpg.
+        state.decoder(record_class)
 
     def __repr__(self) -> str:
         return f"<PreparedStatement {self._state.name or '(unnamed)'} {self._state.query!r}>"

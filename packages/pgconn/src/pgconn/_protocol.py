@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pgwire
 from pgwire import NEED_DATA, ClientConnection, ClientEvent, NoticeResponse, NotificationResponse
@@ -88,13 +88,14 @@ class WireProtocol(asyncio.Protocol):
     # -- events ---------------------------------------------------------------------------
 
     def _dispatch(self, event: ClientEvent) -> None:
-        if isinstance(event, NotificationResponse):
+        kind = type(event)  # exact classes: cheaper than isinstance on an abstract base
+        if kind is NotificationResponse:
             if self.on_notification is not None:
-                self.on_notification(event)
+                self.on_notification(cast(NotificationResponse, event))
             return
-        if isinstance(event, NoticeResponse):
+        if kind is NoticeResponse:
             if self.on_notice is not None:
-                self.on_notice(event)
+                self.on_notice(cast(NoticeResponse, event))
             return
         exchange = self.exchange
         if exchange is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import reprlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any, ClassVar, NoReturn, Self, SupportsIndex, overload
 
 __all__ = ["Record", "record_maker"]
@@ -128,6 +128,9 @@ def _shape_class(names: tuple[str, ...], base: type[Record]) -> type[Record]:
     index = {name: position for position, name in enumerate(names)}
     namespace = {
         "__slots__": (),
+        # The shape class is made by the row decoder only; calling it directly is the
+        # fastest way to make a tuple subclass instance (Record itself still refuses).
+        "__new__": tuple.__new__,
         "__module__": base.__module__,
         "__qualname__": base.__qualname__,
         "__doc__": base.__doc__,
@@ -156,6 +159,5 @@ def record_maker(names: Sequence[str], base: type[Record] = Record) -> RecordMak
     """
     if not (isinstance(base, type) and issubclass(base, Record)):
         raise TypeError(f"record class must be a subclass of pgtypes.Record, got {base!r}")
-    cls = _shape_class(tuple(names), base)
-    maker: RecordMaker = partial(tuple.__new__, cls)
+    maker: RecordMaker = _shape_class(tuple(names), base)
     return maker

@@ -8,6 +8,8 @@ write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stre
 
 from __future__ import annotations
 
+from typing import cast
+
 from pgwire._backend import (
     BackendKeyData,
     DataRow,
@@ -110,19 +112,24 @@ class ClientConnection(ProtocolRole[FrontendMessage, ClientEvent]):
                 return ConnectionClosed()
             return NEED_DATA
         message = decode_backend(*frame)
+        kind = type(message)
         try:
-            state.backend(type(message))
+            state.backend(kind)
         except Violation as exc:
             raise RemoteProtocolError(str(exc)) from None
-        if isinstance(message, ParameterStatus):
-            self.parameters[message.name] = message.value
-        elif isinstance(message, ReadyForQuery):
-            self.transaction_status = message.status
-        elif isinstance(message, BackendKeyData):
-            self.backend_key = message
-        elif isinstance(message, NegotiateProtocolVersion):
-            self.protocol_version = self._negotiated_version(message.newest_minor)
-            self.unsupported_options = message.unrecognized_options
+        # Exact classes (decode_backend makes no subclasses): faster than isinstance on the
+        # messages' abstract base, and this runs for every message.
+        if kind is ReadyForQuery:
+            self.transaction_status = cast(ReadyForQuery, message).status
+        elif kind is ParameterStatus:
+            status = cast(ParameterStatus, message)
+            self.parameters[status.name] = status.value
+        elif kind is BackendKeyData:
+            self.backend_key = cast(BackendKeyData, message)
+        elif kind is NegotiateProtocolVersion:
+            negotiation = cast(NegotiateProtocolVersion, message)
+            self.protocol_version = self._negotiated_version(negotiation.newest_minor)
+            self.unsupported_options = negotiation.unrecognized_options
         return message
 
     def _negotiated_version(self, offered: int) -> int:

@@ -521,7 +521,7 @@ class Cluster:
             netloc += f"@{self.host}:{self.port}"
         query.update(params)
         uri = f"postgresql://{netloc}/{quote(database, safe='')}"
-        return f"{uri}?{urlencode(query)}" if query else uri
+        return f"{uri}?{urlencode(query, quote_via=quote)}" if query else uri
 
     def connection_spec(
         self,
