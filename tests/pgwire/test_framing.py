@@ -219,3 +219,45 @@ def test_malformed_data_rows_are_reported(payload: bytes, problem: str) -> None:
     assert batch is not None
     with pytest.raises(RemoteProtocolError, match=problem):
         list(batch.rows())
+
+
+@pytest.mark.parametrize("run", [2, 15, 16, 17, 64, 65, 300, 1000])
+def test_equal_size_rows_then_other_messages(run: int) -> None:
+    """Runs of equal-size rows are found in C (header bytes compared at a stride); the run
+    ends exactly where a row of another size or another message starts."""
+    rows = [data_row(struct.pack("!i", i)) for i in range(run)]
+    longer = data_row(b"12345")
+    stream = b"".join(rows) + longer + rows[0] + frame(b"C", b"SELECT 1\x00")
+    framer = Framer()
+    framer.receive_data(stream)
+    batches = []
+    while (batch := framer.next_data_rows()) is not None:
+        batches.append(batch)
+    values = [row for batch in batches for row in batch.rows()]
+    assert values == [(struct.pack("!i", i),) for i in range(run)] + [(b"12345",), (struct.pack("!i", 0),)]
+    assert len(batches[0]) == run  # the whole equal-size run in one batch
+    assert framer.next_message() == (ord("C"), b"SELECT 1\x00")
+
+
+def test_equal_size_run_stops_at_a_length_that_differs_in_one_byte() -> None:
+    same = [data_row(b"ab") for _ in range(40)]
+    # Same total size as the others, but its length field says one byte less and the
+    # following message makes up for it: the run must end before it.
+    odd = b"D" + struct.pack("!i", 11) + struct.pack("!hi", 1, 1) + b"a"
+    stream = b"".join(same) + odd + frame(b"S", b"") + frame(b"C", b"SELECT 41\x00")
+    framer = Framer()
+    framer.receive_data(stream)
+    first = framer.next_data_rows()
+    assert first is not None and len(first) == 40
+    second = framer.next_data_rows()
+    assert second is not None and list(second.rows()) == [(b"a",)]
+    assert framer.next_message() == (ord("S"), b"")
+
+
+def test_equal_size_batches_are_bounded() -> None:
+    framer = Framer()
+    framer.receive_data(data_row(b"1234") * (MAX_BATCH_ROWS * 2 + 3))
+    sizes = []
+    while (batch := framer.next_data_rows()) is not None:
+        sizes.append(len(batch))
+    assert sizes == [MAX_BATCH_ROWS, MAX_BATCH_ROWS, 3]

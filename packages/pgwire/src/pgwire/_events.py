@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import enum
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -58,13 +58,14 @@ class DataRowBatch:
 
     Attributes:
         buffer: bytes holding the rows (and possibly other data around them).
-        starts: offset of each row's payload in ``buffer``.
+        starts: offset of each row's payload in ``buffer`` (a list, or a ``range`` for rows of
+            equal size).
         ends: offset just past each row's payload.
     """
 
     __slots__ = ("buffer", "ends", "starts")
 
-    def __init__(self, buffer: bytes, starts: list[int], ends: list[int]) -> None:
+    def __init__(self, buffer: bytes, starts: Sequence[int], ends: Sequence[int]) -> None:
         self.buffer = buffer
         self.starts = starts
         self.ends = ends
