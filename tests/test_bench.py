@@ -1,15 +1,35 @@
-"""Correctness guard for bench/bench_framing.py: on a tiny stream, every benchmark counts exactly.
+"""Correctness guards for the benchmarks: on tiny runs, every benchmark counts exactly.
 
-No timing is asserted: the point is that the benchmark measures the work it claims (every
-message decoded, every row seen), so a broken path cannot report a fast, empty run.
+bench/bench_framing.py on a tiny stream; bench/bench_drivers.py on the shared test server for a
+fraction of a second, pgconn always, asyncpg and psycopg when installed (the ``bench``
+environment). No timing is asserted: the point is that the benchmarks measure the work they
+claim (every message decoded, every row seen, every driver returning the same rows), so a
+broken path cannot report a fast, empty run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from bench.bench_drivers import (
+    DRIVERS,
+    QUERIES,
+    BenchmarkError,
+    Driver,
+    Query,
+    QueryResult,
+    Session,
+    batch_rows,
+    format_table,
+    geometric_mean_ratio,
+)
+from bench.bench_drivers import main as drivers_main
+from bench.bench_drivers import run_all as run_drivers
 from bench.bench_framing import (
     Counts,
     Stream,
@@ -24,6 +44,8 @@ from bench.bench_framing import (
     run_all,
 )
 
+import pgconn
+from pgasync.cluster import Cluster
 from pgwire import DataRow, Framer, NoticeResponse, NotificationResponse, ParameterStatus, decode_backend
 
 ROWS = 1000
@@ -137,3 +159,185 @@ def test_main_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_main_refuses_non_positive_options(argument: str) -> None:
     with pytest.raises(SystemExit):
         main([argument])
+
+
+# --- bench_drivers.py ---------------------------------------------------------------------
+
+PGCONN = DRIVERS[0]
+
+
+async def tiny_run(
+    cluster: Cluster, drivers: Sequence[Driver], queries: Sequence[Query] = QUERIES
+) -> list[QueryResult]:
+    """One round of 0.05 s on two connections per driver."""
+    return await run_drivers(
+        plain_dsn(cluster), drivers=drivers, queries=queries, duration=0.05, rounds=1, concurrency=2
+    )
+
+
+def plain_dsn(cluster: Cluster) -> str:
+    # The shared server may have TLS on; the benchmark's own server has not.
+    return cluster.dsn(sslmode="disable")
+
+
+async def test_every_query_returns_its_rows_through_pgconn(cluster: Cluster) -> None:
+    dsn = plain_dsn(cluster)
+    results = await tiny_run(cluster, [PGCONN])
+    connection = await pgconn.connect(dsn)
+    try:
+        pg_types = await connection.fetchval(
+            "SELECT count(*) FROM pg_type WHERE typtypmod = -1 AND typisdefined"
+        )
+        leftovers = await connection.fetchval(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('_bench_large_object', '_bench_arrays')"
+        )
+    finally:
+        await connection.close()
+    assert {result.name: (result.rows_per_call, result.columns) for result in results} == {
+        "1-pg_type": (pg_types, 12),
+        "2-generate_series": (1000, 1),
+        "3-large_object": (100, 1),
+        "4-arrays": (100, 1),
+        "5-copyfrom": (None, None),
+        "6-batch": (1000, 7),
+        "7-oneplusone": (1, 1),
+    }
+    copy = results[4]
+    assert copy.skip == "not yet: needs COPY (issue 5)"
+    assert copy.qps == {}
+    for result in results[:4] + results[5:]:
+        # Each of the two connections makes at least one timed call before its deadline.
+        assert result.calls["pgconn"][0] >= 2
+        assert len(result.qps["pgconn"]) == 1
+        assert result.qps["pgconn"][0] > 0
+    assert leftovers == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "wrong"),
+    [
+        ("1-pg_type", [("int4", 11, 10, 4, True, "N", False, False, ",", 0, 0, 1007)]),
+        ("2-generate_series", [(i,) for i in range(1, 1000)]),
+        ("3-large_object", [(bytes(999),)] * 100),
+        ("4-arrays", [(list(range(100)),)] * 100),
+        ("7-oneplusone", [(3,)]),
+    ],
+)
+def test_value_checks_refuse_wrong_rows(name: str, wrong: list[tuple[Any, ...]]) -> None:
+    query = next(query for query in QUERIES if query.name == name)
+    assert query.check is not None
+    assert query.check(wrong) is not None
+
+
+class FaultySession:
+    """A pgconn session that drops the last row of every ``every``-th fetch and half of every batch."""
+
+    def __init__(self, inner: Session, every: int) -> None:
+        self.inner = inner
+        self.every = every
+        self.fetches = 0
+
+    async def fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        rows = await self.inner.fetch(sql, args)
+        self.fetches += 1
+        return rows[:-1] if self.fetches % self.every == 0 else rows
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.inner.executemany(sql, rows[: len(rows) // 2])
+
+    async def execute(self, sql: str) -> None:
+        await self.inner.execute(sql)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+async def connect_faulty(dsn: str) -> Session:
+    # The first fetch is the checked warm-up; the third is timed.
+    return FaultySession(await PGCONN.connect(dsn), every=3)
+
+
+async def connect_short(dsn: str) -> Session:
+    # Every fetch one row short: consistent within the driver, not with pgconn.
+    return FaultySession(await PGCONN.connect(dsn), every=1)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("2-generate_series", "different shapes"), ("6-batch", "inserted")]
+)
+async def test_a_driver_that_loses_rows_is_refused(cluster: Cluster, name: str, message: str) -> None:
+    queries = [query for query in QUERIES if query.name == name]
+    faulty = Driver("faulty", "pgconn", connect_faulty)
+    with pytest.raises(BenchmarkError, match=message):
+        await run_drivers(
+            plain_dsn(cluster), drivers=[faulty], queries=queries, duration=0.2, rounds=1, concurrency=1
+        )
+
+
+async def test_drivers_must_agree_on_the_row_count(cluster: Cluster) -> None:
+    queries = [query for query in QUERIES if query.name == "1-pg_type"]
+    short = Driver("short", "pgconn", connect_short)
+    with pytest.raises(BenchmarkError, match="another run"):
+        await tiny_run(cluster, [PGCONN, short], queries)
+
+
+async def test_asyncpg_and_psycopg_return_the_same_rows(cluster: Cluster) -> None:
+    others = [driver for driver in DRIVERS[1:] if driver.is_installed()]
+    if not others:
+        pytest.skip("neither asyncpg nor psycopg is installed (run in the bench environment)")
+    results = await tiny_run(cluster, [PGCONN, *others])
+    names = {"pgconn", *(driver.name for driver in others)}
+    for result in results:
+        assert set(result.qps) == (set() if result.skip else names)
+    measured = [result for result in results if not result.skip]
+    if "asyncpg" in names:
+        assert all(result.ratio("pgconn") is not None for result in measured)
+
+
+def test_medians_ratios_and_geometric_mean() -> None:
+    first = QueryResult("a", "", qps={"pgconn": [1.0, 50.0, 3.0], "asyncpg": [10.0, 6.0, 7.0]})
+    second = QueryResult("b", "", qps={"pgconn": [40.0], "asyncpg": [20.0]})
+    skipped = QueryResult("c", "", skip="not yet")
+    assert first.median("pgconn") == 3.0
+    assert first.ratio("pgconn") == pytest.approx(3.0 / 7.0)
+    assert second.ratio("pgconn") == 2.0
+    assert first.ratio("psycopg") is None
+    ratios = [3.0 / 7.0, 2.0]
+    expected = (ratios[0] * ratios[1]) ** 0.5
+    assert geometric_mean_ratio([first, second, skipped], "pgconn") == pytest.approx(expected)
+    assert geometric_mean_ratio([skipped], "pgconn") is None
+    table = format_table([first, second, skipped], ["pgconn", "asyncpg"])
+    lines = table.splitlines()
+    assert lines[1].split() == ["a", "3", "7", "0.43"]
+    assert lines[3].split() == ["c", "not", "yet"]
+    assert lines[4].split() == ["geometric", "mean", f"{expected:.2f}"]
+
+
+def test_batch_rows_fit_the_batch_table() -> None:
+    rows = batch_rows()
+    assert len(rows) == 1000
+    assert {tuple(type(value) for value in row) for row in rows} == {(int, int, int, str, float, float, str)}
+
+
+async def test_drivers_main_writes_json(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PGASYNC_DSN", plain_dsn(cluster))
+    path = tmp_path / "drivers.json"
+    argv = ["--drivers", "pgconn", "--queries", "7-oneplusone,5-copyfrom", "--duration", "0.05"]
+    argv += ["--rounds", "2", "--concurrency", "2", "--json", str(path)]
+    # main() runs its own event loop, so it runs in a thread of its own.
+    assert await asyncio.to_thread(drivers_main, argv) == 0
+    report = json.loads(path.read_text())
+    assert (report["rounds"], report["concurrency"], list(report["drivers"])) == (2, 2, ["pgconn"])
+    by_name = {result["name"]: result for result in report["results"]}
+    assert len(by_name["7-oneplusone"]["qps"]["pgconn"]) == 2
+    assert by_name["7-oneplusone"]["rows_per_call"] == 1
+    assert by_name["5-copyfrom"]["skip"] == "not yet: needs COPY (issue 5)"
+    assert "not yet: needs COPY (issue 5)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argument", ["--duration=0", "--rounds=0", "--drivers=mysql", "--queries=8-nothing"])
+def test_drivers_main_refuses_bad_options(argument: str) -> None:
+    with pytest.raises(SystemExit):
+        drivers_main([argument])

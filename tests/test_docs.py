@@ -1,14 +1,24 @@
-"""Every Python example in docs/pgwire.md and docs/pgtypes.md runs and its assertions hold.
+"""Every Python example in docs/pgwire.md, docs/pgtypes.md and docs/pgconn.md runs and its assertions hold.
 
+docs/pgconn.md's examples are bodies of ``async def example(dsn)``, run against the session's
+real server; each must leave behind no connection and nothing in the ``public`` schema.
 (docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output.)
 """
 
 from __future__ import annotations
 
+import asyncio
+import linecache
 import re
+import textwrap
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+
+import pgasync
+from pgasync.cluster import Cluster
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -42,3 +52,63 @@ def test_pgtypes_page_has_examples() -> None:
 def test_pgtypes_example_runs(index: int) -> None:
     code = compile(PGTYPES_EXAMPLES[index], f"docs/pgtypes.md example {index + 1}", "exec")
     exec(code, {"__name__": f"docs_example_{index}"})
+
+
+PGCONN_EXAMPLES = examples("pgconn.md")
+
+# What an example may leave behind: other client sessions, and objects in the public schema.
+_SESSIONS = (
+    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+)
+_PUBLIC_OBJECTS = (
+    "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace)"
+    " + (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace)"
+)
+
+
+def pgconn_example(index: int) -> Callable[[str], Awaitable[None]]:
+    """Example ``index`` of docs/pgconn.md as ``async def example(dsn)``."""
+    source = "async def example(dsn):\n" + textwrap.indent(PGCONN_EXAMPLES[index], "    ")
+    filename = f"docs/pgconn.md example {index + 1}"
+    # Registered so that a failing assertion's traceback shows the example's line.
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace: dict[str, Any] = {"__name__": f"docs_pgconn_example_{index}"}
+    exec(compile(source, filename, "exec"), namespace)
+    return cast(Callable[[str], Awaitable[None]], namespace["example"])
+
+
+async def leftovers(observer: pgasync.Connection, *, sessions_at_most: int | None = None) -> tuple[int, int]:
+    """(other client sessions, objects in the public schema).
+
+    With ``sessions_at_most``, wait up to five seconds for the session count to come down to
+    it: a closed connection's server process may take a moment to exit.
+    """
+    sessions: int = await observer.fetchval(_SESSIONS)
+    for _ in range(100):
+        if sessions_at_most is None or sessions <= sessions_at_most:
+            break
+        await asyncio.sleep(0.05)
+        sessions = await observer.fetchval(_SESSIONS)
+    return sessions, await observer.fetchval(_PUBLIC_OBJECTS)
+
+
+def test_pgconn_page_has_examples() -> None:
+    assert len(PGCONN_EXAMPLES) >= 15
+    text = (DOCS / "pgconn.md").read_text(encoding="utf-8")
+    # Every example is either run (python) or declared a sketch; no other Python fences.
+    fences = re.findall(r"```(python[\w-]*)\n", text)
+    assert set(fences) == {"python", "python-sketch"}
+
+
+@pytest.mark.parametrize("index", range(len(PGCONN_EXAMPLES)))
+async def test_pgconn_example_runs(index: int, cluster: Cluster) -> None:
+    example = pgconn_example(index)
+    observer = await pgasync.connect(cluster.dsn())
+    try:
+        sessions_before, objects_before = await leftovers(observer)
+        await example(cluster.dsn())
+        sessions, objects = await leftovers(observer, sessions_at_most=sessions_before)
+        assert sessions <= sessions_before, "the example left a connection open"
+        assert objects == objects_before, "the example left something in the public schema"
+    finally:
+        await observer.close()

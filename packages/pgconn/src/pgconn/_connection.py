@@ -39,6 +39,7 @@ from pgtypes import (
 from pgwire import TransactionStatus
 from pgwire.exceptions import (
     ConnectionDoesNotExistError,
+    DataError,
     FeatureNotSupportedError,
     InterfaceError,
     InvalidCachedStatementError,
@@ -265,7 +266,18 @@ class Connection:
     ) -> Executed:
         """Bind and execute ``state`` once per argument set, in one pipelined request."""
         encoder = state.encoder
-        encoded = [encoder.encode(args) for args in arg_sets]  # every DataError before sending
+        # Every argument is encoded before anything is sent, so a bad one leaves nothing half-sent.
+        if len(arg_sets) == 1:
+            encoded = [encoder.encode(arg_sets[0])]
+        else:
+            encoded = []
+            for index, args in enumerate(arg_sets):
+                try:
+                    encoded.append(encoder.encode(args))
+                except DataError as error:
+                    raise DataError.client_side(
+                        f"{error.message} (in element #{index} of the executemany() sequence)"
+                    ) from error
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
         messages: list[pgwire.FrontendMessage] = [*self._cache.take_close_messages()]

@@ -258,8 +258,8 @@ async def connect(
 ) -> ConnectionT:
     """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
 
-    See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and must
-    be the running loop or None.
+    See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and ignored:
+    the connection always belongs to the running event loop.
 
     Raises:
         ClientConfigurationError: an invalid DSN or option (before any I/O).

@@ -7,6 +7,7 @@ connection is a savepoint. Misuse raises ``InterfaceError`` with asyncpg's messa
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import itertools
 from types import TracebackType
@@ -169,6 +170,7 @@ class Transaction:
             self._state = TransactionState.FAILED
             if not self._nested:
                 connection._top_transaction = None
+                await _undo_begin(connection)
             raise
         self._state = TransactionState.STARTED
 
@@ -204,3 +206,21 @@ class Transaction:
             self._state = TransactionState.FAILED
             raise
         self._state = state
+
+
+async def _undo_begin(connection: Connection) -> None:
+    """After a BEGIN that was cancelled or timed out but still ran on the server, roll back.
+
+    Otherwise the session would stay in a transaction block that no Transaction object owns
+    (and the next ``transaction()`` would take it for a manual BEGIN). Shielded, so that the
+    cancellation being handled does not interrupt the cleanup; a connection that cannot roll
+    back is closed.
+    """
+    if connection.is_closed() or not connection.is_in_transaction():
+        return
+    try:
+        await asyncio.shield(connection.execute("ROLLBACK;"))
+    except asyncio.CancelledError:
+        connection.terminate()
+    except Exception:
+        connection.terminate()
