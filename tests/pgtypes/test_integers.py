@@ -25,7 +25,7 @@ from tests.pgtypes.strategies_integers import REG_OIDS, all_codecs, codec, same
 
 _BOTH_FORMATS = {
     16: ("bool", "?"),
-    18: ("char", ""),
+    18: ("char", "c"),
     20: ("int8", "q"),
     21: ("int2", "h"),
     23: ("int4", "i"),
@@ -110,7 +110,7 @@ GOLDEN: list[tuple[int, int, Any, bytes]] = [
     (701, TEXT, -0.0, b"-0.0"),
     (700, TEXT, 1.5, b"1.5"),
     (18, BINARY, b"a", b"a"),
-    (18, BINARY, b"", b"\x00"),
+    (18, BINARY, b"\x00", b"\x00"),
     (18, BINARY, b"\x80", b"\x80"),
     (18, TEXT, b"a", b"a"),
     (18, TEXT, b"", b""),
@@ -289,7 +289,10 @@ def test_bool_round_trip(fmt: int, value: bool) -> None:
 @pytest.mark.parametrize("fmt", [BINARY, TEXT])
 @given(value=st.binary(max_size=1))
 def test_char_round_trip(fmt: int, value: bytes) -> None:
-    expected = b"" if value == b"\x00" else value
+    # The empty "char" (b"" or b"\x00") is the zero byte in binary, as asyncpg decodes it,
+    # and b"" in text, as the server prints it.
+    empty = b"\x00" if fmt == BINARY else b""
+    expected = empty if value in (b"", b"\x00") else value
     assert codec(18, fmt).decode(codec(18, fmt).encode(value)) == expected
 
 

@@ -62,6 +62,11 @@ LIVE_VALUES: list[tuple[str, object, object, str]] = [
 ]
 
 
+def empty_char(oid: int, fmt: int, expected: object) -> object:
+    """The empty "char" is the byte it is stored as in binary (as asyncpg gives it), b"" in text."""
+    return b"\x00" if oid == 18 and fmt == BINARY and expected == b"" else expected
+
+
 def _server_version(type_session: TypeSession) -> int:
     value = type_session.select("current_setting('server_version_num')::int", TEXT)
     assert value is not None
@@ -77,6 +82,7 @@ def test_live_echo(
         pytest.skip('"char" reads and prints \\ooo escapes since PostgreSQL 15')
     oid = type_session.type_oid(type_sql)
     encoded = codec(oid, fmt).encode(value)
+    expected = empty_char(oid, fmt, expected)
     first, server_text = type_session.echo(type_sql, encoded, fmt)
     assert first is not None
     assert same(codec(oid, fmt).decode(first), expected)
@@ -118,7 +124,7 @@ def test_live_select(
 ) -> None:
     data = type_session.select(expression, fmt)
     assert data is not None
-    assert same(codec(oid, fmt).decode(data), expected)
+    assert same(codec(oid, fmt).decode(data), empty_char(oid, fmt, expected))
 
 
 def test_live_void_function(type_session: TypeSession) -> None:

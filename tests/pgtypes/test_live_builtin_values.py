@@ -114,7 +114,7 @@ NODE_TREE: Final = (
 SCALARS: Final[dict[str, list[Case]]] = {
     "bool": [Case("true", True), Case("false", False)],
     "bytea": [Case("'\\x00ff5c27'::bytea", b"\x00\xff\\'"), Case("''::bytea", b"")],
-    "char": [Case("'a'::\"char\"", b"a"), Case("''::\"char\"", b"")],
+    "char": [Case("'a'::\"char\"", b"a"), Case("''::\"char\"", b"\x00", b"")],
     "name": [Case("'a name'::name", "a name"), Case("repeat('x', 70)::name", "x" * 63)],
     "int2": [Case("(-32768)::int2", -32768), Case("32767::int2", 32767)],
     "int4": [Case("(-2147483648)::int4", -(2**31)), Case("2147483647", 2**31 - 1), Case("0", 0)],

@@ -365,10 +365,15 @@ def encode_char_binary(value: object) -> bytes:
 
 
 def decode_char_binary(data: bytes) -> bytes:
-    """One byte; the zero byte decodes as ``b""``, as ``charout`` prints it."""
+    """The one byte ``charsend`` sends, as it is (the empty "char" is ``b"\\x00"``).
+
+    Kept byte for byte so that the row decoder can unpack "char" columns with ``struct``'s
+    ``c`` inside runs of fixed-width columns (``Codec.fixed``); the text form of the empty
+    "char" is ``''``, which the text codec decodes as ``b""``.
+    """
     if len(data) != 1:
         raise ValueError(f'invalid "char" value: expected 1 byte, got {len(data)}')
-    return b"" if data == b"\x00" else data
+    return data
 
 
 def encode_char_text(value: object) -> bytes:
@@ -517,7 +522,7 @@ def register(table: CodecTable) -> None:
     table.add(Codec(FLOAT4_OID, "float4", TEXT, encode_float4_text, decode_float4_text))
     table.add(Codec(FLOAT8_OID, "float8", BINARY, encode_float8_binary, decode_float8_binary, fixed="d"))
     table.add(Codec(FLOAT8_OID, "float8", TEXT, encode_float8_text, decode_float8_text))
-    table.add(Codec(CHAR_OID, "char", BINARY, encode_char_binary, decode_char_binary))
+    table.add(Codec(CHAR_OID, "char", BINARY, encode_char_binary, decode_char_binary, fixed="c"))
     table.add(Codec(CHAR_OID, "char", TEXT, encode_char_text, decode_char_text))
     table.add(Codec(VOID_OID, "void", BINARY, encode_void, decode_void))
     table.add(Codec(VOID_OID, "void", TEXT, encode_void, decode_void))
