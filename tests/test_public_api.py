@@ -36,6 +36,7 @@ PGWIRE = [
     "BackendMessage",
     "Bind",
     "BindComplete",
+    "BindExecuteBatch",
     "CancelRequest",
     "ChannelBinding",
     "ClientAuthenticator",

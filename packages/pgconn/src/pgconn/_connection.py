@@ -49,6 +49,9 @@ from pgwire.exceptions import (
 
 __all__ = ["Connection"]
 
+#: What a request is made of: messages, and runs of Bind/Execute pairs.
+Outgoing = pgwire.FrontendMessage | pgwire.BindExecuteBatch
+
 _OID_ARRAY = 1028
 # Statement names are numbered per process, not per connection (as asyncpg's are), so that no
 # two connections' statements share a name when a pooler shares server sessions between them.
@@ -178,7 +181,7 @@ class Connection:
 
     # -- the one path every request takes ---------------------------------------------------
 
-    async def _run(self, exchange: Exchange, messages: Sequence[pgwire.FrontendMessage]) -> Any:
+    async def _run(self, exchange: Exchange, messages: Sequence[Outgoing]) -> Any:
         """Send ``messages``, wait for ``exchange``'s answer; cancel and resync if interrupted."""
         future = self._protocol.start(exchange, *messages)
         try:
@@ -280,14 +283,20 @@ class Connection:
                     ) from error
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
-        messages: list[pgwire.FrontendMessage] = [*self._cache.take_close_messages()]
+        messages: list[pgwire.FrontendMessage | pgwire.BindExecuteBatch] = [
+            *self._cache.take_close_messages()
+        ]
         if not state.name:
             # The unnamed statement may not survive between requests behind a transaction-mode
             # pooler (PgBouncer), so it is parsed again in the request that uses it.
             messages.append(pgwire.Parse("", state.query, state.param_oids))
-        for values in encoded:
-            messages.append(pgwire.Bind("", state.name, encoder.formats, values, result_formats))
+        if len(encoded) == 1:
+            messages.append(pgwire.Bind("", state.name, encoder.formats, encoded[0], result_formats))
             messages.append(pgwire.Execute("", limit))
+        else:
+            messages.append(
+                pgwire.BindExecuteBatch(state.name, encoder.formats, encoded, result_formats, limit)
+            )
         messages.append(pgwire.Sync())
         return await self._run(ExecuteExchange(self._loop, state.query, decoder), messages)  # type: ignore[no-any-return]
 

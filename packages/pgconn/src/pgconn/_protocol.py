@@ -142,7 +142,7 @@ class WireProtocol(asyncio.Protocol):
 
     # -- writing --------------------------------------------------------------------------
 
-    def send(self, *messages: pgwire.FrontendMessage) -> None:
+    def send(self, *messages: pgwire.FrontendMessage | pgwire.BindExecuteBatch) -> None:
         """Check the messages against the protocol state and write them in one piece.
 
         Raises:
@@ -154,7 +154,9 @@ class WireProtocol(asyncio.Protocol):
             raise self.lost or ConnectionDoesNotExistError.client_side("connection is closed")
         self.transport.write(data)
 
-    def start(self, exchange: Exchange, *messages: pgwire.FrontendMessage) -> asyncio.Future[Any]:
+    def start(
+        self, exchange: Exchange, *messages: pgwire.FrontendMessage | pgwire.BindExecuteBatch
+    ) -> asyncio.Future[Any]:
         """Send ``messages`` and route the answers to ``exchange``; its future."""
         if self.exchange is not None:
             raise InternalClientError("an exchange is already running on this connection")

@@ -57,6 +57,7 @@ from pgwire._backend import (
     ReadyForQuery,
     TransactionStatus,
 )
+from pgwire._batch import BindExecuteBatch
 from pgwire._client import (
     ClientConnection,
     ClientEvent,
@@ -192,6 +193,7 @@ __all__ = [
     "BackendMessage",
     "Bind",
     "BindComplete",
+    "BindExecuteBatch",
     "CancelRequest",
     "ChannelBinding",
     "ClientAuthenticator",

@@ -132,6 +132,9 @@ def non_empty_names(names: Iterable[str], what: str) -> None:
             raise LocalProtocolError(f"{what} must not be empty: an empty string ends the list on the wire")
 
 
+_EMPTY_INSTANCES: dict[type, object] = {}
+
+
 class NoPayload:
     """Mixin for messages that are only a type byte and a length: the payload is empty."""
 
@@ -152,4 +155,9 @@ class NoPayload:
             raise RemoteProtocolError(
                 f"malformed {cls.__name__} message: expected an empty payload, got {len(payload)} bytes"
             )
-        return cls()
+        # Immutable and field-less, so one instance per class serves every decode (these
+        # arrive once per execution in a pipelined batch).
+        instance = _EMPTY_INSTANCES.get(cls)
+        if instance is None:
+            instance = _EMPTY_INSTANCES[cls] = cls()
+        return instance  # type: ignore[return-value]  # an instance of cls, made just above

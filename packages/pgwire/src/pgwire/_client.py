@@ -18,10 +18,12 @@ from pgwire._backend import (
     ReadyForQuery,
     TransactionStatus,
 )
+from pgwire._batch import BindExecuteBatch
 from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
 from pgwire._dispatch import decode_backend
 from pgwire._events import NEED_DATA, ConnectionClosed, DataRowBatch, GSSENCResponse, NeedData, SSLResponse
 from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
+from pgwire._frontend import Bind, Execute
 from pgwire._message import BackendMessage, FrontendMessage
 from pgwire._role import ProtocolRole
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
@@ -34,7 +36,7 @@ ClientEvent = BackendMessage | DataRowBatch | SSLResponse | GSSENCResponse | Con
 _DATA_ROW = ord("D")
 
 
-class ClientConnection(ProtocolRole[FrontendMessage, ClientEvent]):
+class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEvent]):
     """One client-side protocol connection, with no I/O of its own.
 
     Args:
@@ -66,13 +68,18 @@ class ClientConnection(ProtocolRole[FrontendMessage, ClientEvent]):
         self.protocol_version = PROTOCOL_3_0
         self.unsupported_options: tuple[str, ...] = ()
 
-    def send(self, message: FrontendMessage) -> bytes:
+    def send(self, message: FrontendMessage | BindExecuteBatch) -> bytes:
         """Check ``message`` against the protocol state and return its bytes.
+
+        A :class:`BindExecuteBatch` is checked as its Bind and Execute messages would be.
 
         Raises:
             LocalProtocolError: the message is not allowed now, or one of its values cannot
                 be encoded. The state is unchanged and nothing needs to be written.
         """
+        if type(message) is BindExecuteBatch:
+            return self._send_batch(message)
+        assert not isinstance(message, BindExecuteBatch)
         data = message.encode()
         try:
             self._state.frontend(type(message))
@@ -80,6 +87,19 @@ class ClientConnection(ProtocolRole[FrontendMessage, ClientEvent]):
             raise LocalProtocolError(str(exc)) from None
         if isinstance(message, StartupMessage):
             self.protocol_version = message.protocol_version
+        return data
+
+    def _send_batch(self, batch: BindExecuteBatch) -> bytes:
+        data = batch.encode()
+        state = self._state
+        saved = state.copy()
+        try:
+            for _ in range(len(batch)):
+                state.frontend(Bind)
+                state.frontend(Execute)
+        except Violation as exc:
+            self._state = saved
+            raise LocalProtocolError(str(exc)) from None
         return data
 
     def _save(self) -> object:

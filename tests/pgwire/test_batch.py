@@ -1,0 +1,57 @@
+"""BindExecuteBatch: a run of Bind/Execute pairs encoded in one pass, checked as its messages."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pgwire
+from pgwire import BindExecuteBatch, ClientConnection, LocalProtocolError
+
+values = st.one_of(st.none(), st.binary(max_size=20))
+
+
+def ready_client() -> ClientConnection:
+    client = ClientConnection()
+    client.send(pgwire.StartupMessage((("user", "u"),)))
+    client.receive_data(
+        pgwire.AuthenticationOk().encode() + pgwire.ReadyForQuery(pgwire.TransactionStatus.IDLE).encode()
+    )
+    while client.next_event() is not pgwire.NEED_DATA:
+        pass
+    return client
+
+
+@given(
+    st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=["Cs"]), max_size=10),
+    st.integers(0, 3).flatmap(lambda n: st.lists(st.tuples(*[values] * n), min_size=1, max_size=5)),
+    st.lists(st.integers(0, 1), max_size=3),
+    st.integers(0, 10),
+)
+def test_bytes_are_the_messages_bytes(
+    statement: str, rows: list[tuple[bytes | None, ...]], result_formats: list[int], max_rows: int
+) -> None:
+    batch = BindExecuteBatch(statement, (1,), rows, tuple(result_formats), max_rows)
+    expected = b"".join(message.encode() for message in batch.messages())
+    assert batch.encode() == expected
+    assert len(batch) == len(rows)
+
+
+def test_sent_as_its_messages_would_be() -> None:
+    rows = [(b"1", None), (b"22", b"x")]
+    batch = BindExecuteBatch("s1", (1, 0), rows, (1,))
+    one = ready_client()
+    other = ready_client()
+    assert one.send_many([batch, pgwire.Sync()]) == other.send_many([*batch.messages(), pgwire.Sync()])
+    assert one.pending_requests == other.pending_requests == 1
+
+
+def test_refused_whole_when_rows_differ_or_state_forbids() -> None:
+    client = ready_client()
+    with pytest.raises(LocalProtocolError, match=r"rows\[1\] has 1 values, the first row 2"):
+        client.send(BindExecuteBatch("s", (), [(b"1", b"2"), (b"3",)]))
+    with pytest.raises(LocalProtocolError, match="NUL"):
+        client.send(BindExecuteBatch("bad\x00name", (), [(b"1",)]))
+    assert client.pending_requests == 0  # nothing was applied
+    assert BindExecuteBatch("s", (), []).encode() == b""
