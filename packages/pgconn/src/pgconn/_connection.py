@@ -19,6 +19,7 @@ from typing import Any
 
 import pgwire
 from pgconn._cancel import send_cancel_request
+from pgconn._codec_methods import TypeCodecMethods
 from pgconn._config import Address, ConnectionParameters
 from pgconn._exchanges import Described, DescribeExchange, Executed, ExecuteExchange, SimpleExchange
 from pgconn._prepared import PreparedStatement
@@ -30,9 +31,7 @@ from pgtypes import (
     INTROSPECTION_SQL,
     Record,
     ServerVersion,
-    TypeInfo,
     TypeRegistry,
-    lookup_builtin_type,
     parse_server_version,
     type_infos_from_rows,
 )
@@ -69,7 +68,7 @@ def _is_stale_plan(error: PostgresError) -> bool:
     return error.server_source_function == "RevalidateCachedQuery" or error.message == _PLAN_CHANGED
 
 
-class Connection:
+class Connection(TypeCodecMethods):
     """A connection to a PostgreSQL server; made by :func:`pgconn.connect`, not directly.
 
     One operation runs at a time: starting a second while one is in progress raises
@@ -478,68 +477,6 @@ class Connection:
         """A transaction (a savepoint when one is already active); start it with ``async with``."""
         self._check_open()
         return Transaction(self, isolation, readonly, deferrable)
-
-    # -- type codecs --------------------------------------------------------------------------
-
-    async def _type_info(self, typename: str, schema: str) -> TypeInfo:
-        if schema == "pg_catalog":
-            info = lookup_builtin_type(typename)
-            if info is not None:
-                return info
-        oid = await self.fetchval(
-            "SELECT t.oid FROM pg_catalog.pg_type AS t "
-            "JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace "
-            "WHERE t.typname = $1 AND n.nspname = $2",
-            typename,
-            schema,
-        )
-        if oid is None:
-            raise ValueError(f"unknown type: {schema}.{typename}")
-        self._enter()
-        try:
-            await self._introspect([oid])
-        finally:
-            self._busy = False
-        found = self._registry.type_info(oid)
-        assert found is not None
-        return found
-
-    async def set_type_codec(
-        self,
-        typename: str,
-        *,
-        schema: str = "public",
-        encoder: Callable[[Any], Any],
-        decoder: Callable[[Any], Any],
-        format: str = "text",
-    ) -> None:
-        """Use Python functions for a type, in ``text``, ``binary`` or ``tuple`` format.
-
-        Applies inside arrays, domains and composites of the type too; clears the statement
-        cache (existing PreparedStatements keep their codecs). See ``docs/pgconn.md``.
-        """
-        info = await self._type_info(typename, schema)
-        self._registry.set_type_codec(info, encoder=encoder, decoder=decoder, format=format)
-        self._cache.clear()
-
-    async def reset_type_codec(self, typename: str, *, schema: str = "public") -> None:
-        """Go back to the built-in codecs for a type."""
-        info = await self._type_info(typename, schema)
-        self._registry.reset_type_codec(info)
-        self._cache.clear()
-
-    async def set_builtin_type_codec(
-        self, typename: str, *, schema: str = "public", codec_name: str, format: str | None = None
-    ) -> None:
-        """Serve a scalar type with a built-in codec (``codec_name``: ``int4``, ``pg_contrib.hstore``...)."""
-        info = await self._type_info(typename, schema)
-        self._registry.set_builtin_type_codec(info, codec_name=codec_name, format=format)
-        self._cache.clear()
-
-    async def reload_schema_state(self) -> None:
-        """Forget introspected types and cached statements (after DDL that changed types)."""
-        self._registry.clear_types()
-        self._cache.clear()
 
     async def reset(self, *, timeout: float | None = None) -> None:
         """Bring the session back to a clean state: roll back, then run :meth:`get_reset_query`."""
