@@ -181,18 +181,21 @@ class Connection(TypeCodecMethods):
     # -- the one path every request takes ---------------------------------------------------
 
     async def _run(self, exchange: Exchange, messages: Sequence[Outgoing]) -> Any:
-        """Send ``messages``, wait for ``exchange``'s answer; cancel and resync if interrupted."""
+        """Send ``messages``, wait for ``exchange``'s answer; cancel and resync if interrupted.
+
+        The future is awaited directly (no shield: one event-loop turn less per query); a
+        cancellation cancels it, and the exchange still follows the cycle to its end.
+        """
         future = self._protocol.start(exchange, *messages)
         try:
-            return await asyncio.shield(future)
+            return await future
         except asyncio.CancelledError:
-            await self._cancel_and_resync(future)
+            await self._cancel_and_resync(exchange)
             raise
 
-    async def _cancel_and_resync(self, future: asyncio.Future[Any]) -> None:
+    async def _cancel_and_resync(self, exchange: Exchange) -> None:
         """Ask the server to stop, then wait for the cycle's ReadyForQuery; else close."""
-        if future.done():
-            future.exception() if not future.cancelled() else None
+        if exchange.finished:
             return
         limit = self._command_timeout or _RESYNC_TIMEOUT
         try:
@@ -201,13 +204,11 @@ class Connection(TypeCodecMethods):
                 async with asyncio.timeout(limit):
                     await send_cancel_request(self._address, key, self._tls)
             async with asyncio.timeout(limit):
-                await asyncio.wait([future])
+                await asyncio.wait([exchange.when_finished()])
         except BaseException:
             self.terminate()
             raise
-        if not future.cancelled():
-            future.exception()  # the cancelled query's error is expected; retrieve it
-        if not future.done():
+        if not exchange.finished:
             self.terminate()
 
     async def _describe(self, query: str, name: str) -> StatementState:
@@ -509,7 +510,7 @@ class Connection(TypeCodecMethods):
         try:
             async with asyncio.timeout(timeout):
                 if protocol.exchange is not None:
-                    await self._cancel_and_resync(protocol.exchange.future)
+                    await self._cancel_and_resync(protocol.exchange)
                 self._closed = True
                 if not protocol.is_lost and protocol.wire.is_ready:
                     protocol.send(pgwire.Terminate())

@@ -35,16 +35,39 @@ __all__ = ["DescribeExchange", "Described", "ExecuteExchange", "Executed", "Simp
 
 
 class _Exchange:
-    """Shared parts: the future, the first error, the query text for error messages."""
+    """Shared parts: the future, the first error, the query text for error messages.
 
-    __slots__ = ("error", "future", "query")
+    ``finished`` turns true at the cycle's ReadyForQuery (or when the connection breaks),
+    whether or not anyone still waits on ``future``: a task cancelled mid-query stops
+    waiting, while the connection still has to see the cycle through to stay in sync.
+    """
+
+    __slots__ = ("_finished_waiter", "error", "finished", "future", "query")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, query: str | None) -> None:
         self.future: asyncio.Future[Any] = loop.create_future()
         self.error: BaseException | None = None
         self.query = query
+        self.finished = False
+        self._finished_waiter: asyncio.Future[None] | None = None
+
+    def when_finished(self) -> asyncio.Future[None]:
+        """A future resolved when the cycle is over (at once if it already is)."""
+        waiter = self._finished_waiter
+        if waiter is None:
+            waiter = self._finished_waiter = self.future.get_loop().create_future()
+            if self.finished:
+                waiter.set_result(None)
+        return waiter
+
+    def _mark_finished(self) -> None:
+        self.finished = True
+        waiter = self._finished_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def fail(self, error: BaseException) -> None:
+        self._mark_finished()
         if not self.future.done():
             self.future.set_exception(error)
 
@@ -58,6 +81,7 @@ class _Exchange:
             self.error = error
 
     def _finish(self, result: Any) -> None:
+        self._mark_finished()
         if self.future.done():  # the waiting task gave up (cancelled); nobody reads it
             return
         if self.error is not None:

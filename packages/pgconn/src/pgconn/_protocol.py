@@ -26,6 +26,10 @@ class Exchange(Protocol):
     """What the protocol hands events to: one request cycle up to ReadyForQuery."""
 
     future: asyncio.Future[Any]
+    finished: bool
+
+    def when_finished(self) -> asyncio.Future[None]:
+        """A future resolved when the cycle is over, even if ``future`` was cancelled."""
 
     def handle(self, event: ClientEvent) -> None:
         """Take one event; resolve ``future`` when the cycle is over."""
@@ -100,7 +104,7 @@ class WireProtocol(asyncio.Protocol):
         exchange = self.exchange
         if exchange is not None:
             exchange.handle(event)
-            if exchange.future.done() and self.exchange is exchange:
+            if exchange.finished and self.exchange is exchange:
                 self.exchange = None
             return
         self._queue.append(event)
@@ -117,7 +121,7 @@ class WireProtocol(asyncio.Protocol):
 
     def _fail_waiters(self, error: BaseException) -> None:
         exchange, self.exchange = self.exchange, None
-        if exchange is not None and not exchange.future.done():
+        if exchange is not None and not exchange.finished:
             exchange.fail(error)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
@@ -163,9 +167,9 @@ class WireProtocol(asyncio.Protocol):
         self.send(*messages)
         self.exchange = exchange
         # Events that arrived before the exchange (only possible in startup) go to it first.
-        while self._queue and not exchange.future.done():
+        while self._queue and not exchange.finished:
             exchange.handle(self._queue.popleft())
-        if exchange.future.done():
+        if exchange.finished:
             self.exchange = None
         return exchange.future
 
