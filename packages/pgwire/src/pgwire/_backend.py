@@ -15,7 +15,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Self
 
-from pgwire._buffer import PayloadReader, cstring, int32
+from pgwire._buffer import ENCODING, ERRORS, PayloadReader, cstring, int32
 from pgwire._checks import (
     INT32_MAX,
     NoPayload,
@@ -161,6 +161,9 @@ class CommandComplete(BackendMessage):
         Raises:
             RemoteProtocolError: an unterminated string or trailing bytes.
         """
+        # Sent once per executed statement: the usual well-formed tag skips the reader.
+        if payload.find(b"\x00") == len(payload) - 1 >= 0:
+            return cls(payload[:-1].decode(ENCODING, ERRORS))
         reader = PayloadReader(payload, "CommandComplete")
         tag = reader.cstring()
         reader.finish()

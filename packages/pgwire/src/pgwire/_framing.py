@@ -33,6 +33,7 @@ MAX_BATCH_ROWS: Final = 4096
 _SMALL_REST: Final = 8192
 
 _HEADER: Final = struct.Struct("!ci")
+_TYPED_HEADER: Final = struct.Struct("!Bi")
 _LENGTH: Final = struct.Struct("!i")
 _DATA_ROW: Final = 0x44  # 'D'
 
@@ -177,6 +178,15 @@ class Framer:
         Raises:
             RemoteProtocolError: a length below 4 or over ``max_message_size``.
         """
+        # The common case first: the whole message is in the current buffer.
+        buffer = self._buffer
+        pos = self._pos
+        if len(buffer) - pos >= 5:
+            type_byte, length = _TYPED_HEADER.unpack_from(buffer, pos)
+            end = pos + 1 + length
+            if 4 <= length <= self.max_message_size + 4 and end <= len(buffer):
+                self._pos = end
+                return type_byte, buffer[pos + 5 : end]
         if not self._available(5):
             return None
         type_code, length = _HEADER.unpack_from(self._buffer, self._pos)
