@@ -48,6 +48,8 @@ from pgwire.exceptions import (
 
 __all__ = ["Connection"]
 
+_SYNC = pgwire.Sync()
+
 #: What a request is made of: messages, and runs of Bind/Execute pairs.
 Outgoing = pgwire.FrontendMessage | pgwire.BindExecuteBatch
 
@@ -290,14 +292,9 @@ class Connection(TypeCodecMethods):
             # The unnamed statement may not survive between requests behind a transaction-mode
             # pooler (PgBouncer), so it is parsed again in the request that uses it.
             messages.append(pgwire.Parse("", state.query, state.param_oids))
-        if len(encoded) == 1:
-            messages.append(pgwire.Bind("", state.name, encoder.formats, encoded[0], result_formats))
-            messages.append(pgwire.Execute("", limit))
-        else:
-            messages.append(
-                pgwire.BindExecuteBatch(state.name, encoder.formats, encoded, result_formats, limit)
-            )
-        messages.append(pgwire.Sync())
+        # Bind/Execute pairs from the statement's cached template, then one Sync.
+        messages.append(pgwire.BindExecuteBatch(state.name, encoder.formats, encoded, result_formats, limit))
+        messages.append(_SYNC)
         return await self._run(ExecuteExchange(self._loop, state.query, decoder), messages)  # type: ignore[no-any-return]
 
     async def _execute(

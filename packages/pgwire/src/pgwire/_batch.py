@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
-from pgwire._buffer import int16, int32
+from pgwire._buffer import int32
 from pgwire._client_errors import LocalProtocolError
 from pgwire._frontend import Bind, Execute, _values
 
@@ -63,22 +64,14 @@ class BindExecuteBatch:
         if not rows:
             return b""
         count = len(rows[0])
-        # The first pair through the message classes: every check they make, once.
-        first = Bind("", self.statement, self.param_formats, rows[0], self.result_formats).encode()
-        execute = Execute("", self.max_rows).encode()
-        payload = first[5:]
-        # Bind's payload: portal, statement, formats | count, values | result formats. The
-        # portal is "" (one NUL); the statement ends at the next NUL.
-        head_size = payload.index(b"\x00", 1) + 1 + 2 + 2 * len(self.param_formats)
-        tail_size = 2 + 2 * len(self.result_formats)
-        head = payload[:head_size] + int16(count)
-        tail = payload[len(payload) - tail_size :]
+        head, tail, execute = _template(
+            self.statement, self.param_formats, count, self.result_formats, self.max_rows
+        )
         fixed = len(head) + len(tail) + 4
-        parts = [first, execute]
+        parts: list[bytes] = []
         append = parts.append
         extend = parts.extend
-        for index in range(1, len(rows)):
-            values = rows[index]
+        for index, values in enumerate(rows):
             if len(values) != count:
                 raise LocalProtocolError(
                     f"BindExecuteBatch.rows[{index}] has {len(values)} values, the first row {count}"
@@ -94,3 +87,20 @@ class BindExecuteBatch:
             append(tail)
             append(execute)
         return b"".join(parts)
+
+
+@lru_cache(maxsize=512)
+def _template(
+    statement: str, param_formats: tuple[int, ...], count: int, result_formats: tuple[int, ...], max_rows: int
+) -> tuple[bytes, bytes, bytes]:
+    """Bind's payload before and after the values, and the Execute, for a statement's shape.
+
+    Encoded through the message classes, so every check they make is made (once per shape;
+    statements run again and again reuse it).
+    """
+    bind = Bind("", statement, param_formats, (None,) * count, result_formats).encode_payload()
+    # Bind's payload: portal "" (one NUL), statement (up to its NUL), formats, then the value
+    # count and values (count NULLs here: 4 bytes each), then the result formats.
+    head_size = bind.index(b"\x00", 1) + 1 + 2 + 2 * len(param_formats)
+    tail_size = 2 + 2 * len(result_formats)
+    return bind[: head_size + 2], bind[len(bind) - tail_size :], Execute("", max_rows).encode()
