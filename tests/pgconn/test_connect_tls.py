@@ -384,3 +384,25 @@ async def test_cancel_over_tls(cluster: Cluster, tls: TlsFiles, monkeypatch: pyt
         assert await connection.fetchval("SELECT 42") == 42
     finally:
         await connection.close()
+
+
+async def test_prefer_continues_in_plain_text_on_the_same_connection(
+    plain_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's 'N' to SSLRequest is not a reason to connect again (libpq's behaviour)."""
+    import pgconn._connect as connect_module
+
+    opened: list[object] = []
+    original = connect_module._open_transport
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(connect_module, "_open_transport", counting)
+    connection = await pgconn.connect(**plain_cluster.connection_spec(), ssl="prefer")
+    try:
+        assert await connection.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") is False
+        assert len(opened) == 1
+    finally:
+        await connection.close()

@@ -30,7 +30,7 @@ from pgwire import (
 )
 from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
 
-__all__ = ["TlsRefusedError", "open_connection"]
+__all__ = ["TlsRefusedError", "open_connection", "uses_tls"]
 
 #: asyncio's default read size is 64 KiB; bigger reads mean fewer data_received calls for
 #: large results.
@@ -114,9 +114,16 @@ async def _authenticate(protocol: WireProtocol, authenticator: pgwire.ClientAuth
 
 
 async def open_connection(
-    params: ConnectionParameters, address: Address, tls: ssl_module.SSLContext | None
+    params: ConnectionParameters,
+    address: Address,
+    tls: ssl_module.SSLContext | None,
+    *,
+    tls_optional: bool = False,
 ) -> WireProtocol:
     """Connect to ``address``, with TLS when ``tls`` is given, and authenticate.
+
+    With ``tls_optional`` (sslmode ``prefer``), a server that answers SSLRequest with 'N' is
+    talked to in plain text on the same connection, as libpq does.
 
     Returns:
         The protocol after ReadyForQuery: ``protocol.wire`` holds the server's parameters and
@@ -124,7 +131,7 @@ async def open_connection(
 
     Raises:
         OSError: the address cannot be reached.
-        TlsRefusedError: the server refused TLS.
+        TlsRefusedError: the server refused TLS (and ``tls_optional`` is false).
         PostgresError: the server refused the connection (wrong password, no such database, ...).
         pgwire.AuthenticationError: the server could not prove it knows the password.
         InterfaceError: an authentication method this client does not support.
@@ -133,7 +140,9 @@ async def open_connection(
     direct = tls if tls is not None and params.direct_tls else None
     protocol = await _open_transport(loop, address, direct)
     try:
-        if tls is not None and direct is None and not await _negotiate_tls(protocol, address, tls):
+        # The negotiation runs first; a refusal is an error unless TLS is optional (prefer).
+        refused = tls is not None and direct is None and not await _negotiate_tls(protocol, address, tls)
+        if refused and not tls_optional:
             raise TlsRefusedError(f"PostgreSQL server at {address} rejected SSL upgrade")
         password = await resolve_password(params.password)
         if password is None and params.passfile is not None:
@@ -149,3 +158,9 @@ async def open_connection(
         protocol.abort()
         raise
     return protocol
+
+
+def uses_tls(protocol: WireProtocol) -> bool:
+    """Whether the connection runs over TLS."""
+    transport = protocol.transport
+    return transport is not None and transport.get_extra_info("ssl_object") is not None

@@ -26,7 +26,7 @@ from pgconn._config import (
     parse_connect_arguments,
     validate_connection_options,
 )
-from pgconn._connect import TlsRefusedError, open_connection
+from pgconn._connect import open_connection, uses_tls
 from pgconn._connection import Connection
 from pgconn._protocol import WireProtocol
 from pgtypes import Record
@@ -90,9 +90,8 @@ async def _open_with_sslmode(params: ConnectionParameters, address: Address) -> 
             return await _retry(params, address, context, error)
     if mode == SSLMode.prefer and not params.ssl_is_explicit_context:
         try:
-            return await open_connection(params, address, context), context
-        except TlsRefusedError:
-            return await open_connection(params, address, None), None
+            protocol = await open_connection(params, address, context, tls_optional=True)
+            return protocol, context if uses_tls(protocol) else None
         except InvalidAuthorizationSpecificationError as error:
             # pg_hba may allow this user only without TLS (hostnossl): try that.
             return await _retry(params, address, None, error)
