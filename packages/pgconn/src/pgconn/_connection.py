@@ -13,7 +13,9 @@ closed when it cannot be).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -106,7 +108,21 @@ class Connection(TypeCodecMethods):
         self._top_transaction: Any = None
         self._server_version: ServerVersion | None = None
         self._settings = ConnectionSettings(protocol.wire.parameters)
-        protocol.on_lost = self._on_lost
+        # The protocol (kept alive by the event loop's transport) holds no reference to the
+        # connection, so that a connection dropped while open is garbage-collected: __del__
+        # then warns and closes the socket, as asyncpg does.
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True) or self._protocol.is_lost:
+            return
+        warnings.warn(
+            f"unclosed connection {self!r}; close it with `await connection.close()`",
+            ResourceWarning,
+            source=self,
+            stacklevel=1,
+        )
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: the socket went with it
+            self._protocol.abort()
 
     def __repr__(self) -> str:
         state = "closed" if self.is_closed() else f"pid={self.get_server_pid()}"
@@ -145,9 +161,6 @@ class Connection(TypeCodecMethods):
     def get_reset_query(self) -> str:
         """The SQL :meth:`reset` runs; override in a subclass to change it."""
         return _RESET_QUERY
-
-    def _on_lost(self, exc: BaseException | None) -> None:
-        self._cache.clear()
 
     def _check_open(self) -> None:
         if self.is_closed():
