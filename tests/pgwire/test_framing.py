@@ -261,3 +261,13 @@ def test_equal_size_batches_are_bounded() -> None:
     while (batch := framer.next_data_rows()) is not None:
         sizes.append(len(batch))
     assert sizes == [MAX_BATCH_ROWS, MAX_BATCH_ROWS, 3]
+
+
+def test_skip_exact_consumes_only_a_whole_match() -> None:
+    framer = Framer()
+    framer.receive_data(b"2\x00\x00\x00\x04" + b"2\x00\x00")
+    assert framer.skip_exact(b"2\x00\x00\x00\x04")
+    assert not framer.skip_exact(b"2\x00\x00\x00\x04")  # only 3 of its 5 bytes are here
+    framer.receive_data(b"\x00\x04")
+    assert framer.next_message() == (ord("2"), b"")
+    assert framer.next_message() is None

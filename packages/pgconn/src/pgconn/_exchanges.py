@@ -15,6 +15,7 @@ from typing import Any, cast
 import pgwire
 from pgtypes import Record, RowDecoder
 from pgwire import (
+    BindComplete,
     ClientEvent,
     CommandComplete,
     CopyData,
@@ -157,6 +158,8 @@ class ExecuteExchange(_Exchange):
                     decoder.decode_batch(cast(DataRowBatch, event), self.executed.rows)
                 except Exception as error:
                     self._local_error(error)
+        elif kind is BindComplete:
+            pass  # one per execution; nothing to record
         elif kind is CommandComplete:
             self.executed.status = cast(CommandComplete, event).tag
             self.executed.completed += 1

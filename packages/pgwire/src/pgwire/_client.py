@@ -8,10 +8,11 @@ write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stre
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Final, cast
 
 from pgwire._backend import (
     BackendKeyData,
+    BindComplete,
     DataRow,
     NegotiateProtocolVersion,
     ParameterStatus,
@@ -34,6 +35,9 @@ __all__ = ["ClientConnection", "ClientEvent"]
 ClientEvent = BackendMessage | DataRowBatch | SSLResponse | GSSENCResponse | ConnectionClosed
 
 _DATA_ROW = ord("D")
+_BIND_COMPLETE = ord("2")
+_BIND_COMPLETE_MESSAGE: Final = BindComplete()
+_BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
 
 
 class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEvent]):
@@ -115,14 +119,23 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         framer = self._framer
         state = self._state
         phase = state.phase
-        if phase is Phase.READY and framer.peek_type() == _DATA_ROW:
-            batch = framer.next_data_rows()
-            if batch is not None:
+        if phase is Phase.READY:
+            type_byte = framer.peek_type()
+            if type_byte == _DATA_ROW:
+                batch = framer.next_data_rows()
+                if batch is not None:
+                    try:
+                        state.backend(DataRow)
+                    except Violation as exc:
+                        raise RemoteProtocolError(str(exc)) from None
+                    return batch
+            elif type_byte == _BIND_COMPLETE and framer.skip_exact(_BIND_COMPLETE_BYTES):
+                # One per execution in a pipelined batch: five known bytes, one shared message.
                 try:
-                    state.backend(DataRow)
+                    state.backend(BindComplete)
                 except Violation as exc:
                     raise RemoteProtocolError(str(exc)) from None
-                return batch
+                return _BIND_COMPLETE_MESSAGE
         if phase is Phase.SSL_REQUESTED or phase is Phase.GSSENC_REQUESTED:
             return self._negotiation_answer(phase)
         frame = framer.next_message()

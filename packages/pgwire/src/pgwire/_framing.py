@@ -172,6 +172,15 @@ class Framer:
             return None
         return self._buffer[self._pos]
 
+    def skip_exact(self, expected: bytes) -> bool:
+        """Consume ``expected`` if the buffer holds exactly those bytes next (a known, fixed
+        message such as BindComplete); False, consuming nothing, otherwise."""
+        end = self._pos + len(expected)
+        if self._buffer[self._pos : end] == expected:
+            self._pos = end
+            return True
+        return False
+
     def next_message(self) -> tuple[int, bytes] | None:
         """The next typed message as ``(type byte, payload)``, or None if it is incomplete.
 
