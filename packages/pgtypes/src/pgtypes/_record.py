@@ -18,7 +18,7 @@ import copy
 import reprlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, ClassVar, NoReturn, Self, SupportsIndex, overload
+from typing import Any, ClassVar, NoReturn, SupportsIndex, overload
 
 __all__ = ["Record", "record_maker"]
 
@@ -48,8 +48,11 @@ class Record(tuple[Any, ...]):
     _names: ClassVar[tuple[str, ...]] = ()
     _index: ClassVar[dict[str, int]] = {}
 
-    def __new__(cls, *args: object, **kwargs: object) -> Self:
-        raise TypeError(f"cannot create '{cls.__qualname__}' instances: records are made by queries")
+    # The guard is __init__, not __new__: a __new__ written in Python would sit in every row's
+    # construction, while the shape classes replace this __init__ with object's own C slot
+    # and so build a record at the speed of a plain tuple subclass.
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError(f"cannot create '{type(self).__qualname__}' instances: records are made by queries")
 
     @overload
     def __getitem__(self, key: SupportsIndex, /) -> Any: ...
@@ -128,9 +131,10 @@ def _shape_class(names: tuple[str, ...], base: type[Record]) -> type[Record]:
     index = {name: position for position, name in enumerate(names)}
     namespace = {
         "__slots__": (),
-        # The shape class is made by the row decoder only; calling it directly is the
-        # fastest way to make a tuple subclass instance (Record itself still refuses).
-        "__new__": tuple.__new__,
+        # The shape class is made by the row decoder only: tuple's C __new__ (inherited) and
+        # object's C __init__ make calling it the fastest way to build a tuple subclass
+        # instance, while Record and user subclasses keep refusing in their __init__.
+        "__init__": object.__init__,
         "__module__": base.__module__,
         "__qualname__": base.__qualname__,
         "__doc__": base.__doc__,

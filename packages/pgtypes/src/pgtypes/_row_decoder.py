@@ -165,11 +165,12 @@ class RowDecoder:
         last = batch.ends[-1]
         if last - first != count * size:
             return False
-        view = memoryview(batch.buffer)[first:last]
+        buffer = batch.buffer
         for offset, byte in self._message_bytes:
-            if view[offset::size] != _repeated(byte, count):
+            # A strided slice of bytes gathers in C; a memoryview's would go item by item.
+            if buffer[first + offset : last : size] != _repeated(byte, count):
                 return False
-        out.extend(map(self._make, self._message_iter(view)))
+        out.extend(map(self._make, self._message_iter(memoryview(buffer)[first:last])))
         return True
 
     def decode_payload(self, payload: bytes) -> Record:
