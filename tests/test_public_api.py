@@ -46,6 +46,7 @@ PGWIRE = [
     "Close",
     "CloseComplete",
     "CommandComplete",
+    "CompletionRun",
     "ConnectionClosed",
     "CopyBothResponse",
     "CopyData",

@@ -102,6 +102,29 @@ def test_encode_matches_each_codec_on_its_own(case: tuple[list[int], list[Any]])
     assert params.encode(args) == expected
 
 
+@given(arguments().flatmap(lambda case: st.tuples(st.just(case[0]), st.lists(st.just(case[1]), max_size=3))))
+def test_encode_many_matches_encode_per_sequence(case: tuple[list[int], list[list[Any]]]) -> None:
+    oids, arg_sets = case
+    params = encoder(*oids)
+    assert params.encode_many(arg_sets) == [params.encode(args) for args in arg_sets]
+
+
+@pytest.mark.parametrize("count", [1, 32, 33, 40])
+def test_encode_many_for_every_parameter_count(count: int) -> None:
+    # Up to 32 parameters the loop is written out for the count, beyond it is encode()'s.
+    params = encoder(*[23] * count)
+    arg_sets = [[None if i == row else i + row for i in range(count)] for row in range(3)]
+    assert params.encode_many(arg_sets) == [params.encode(args) for args in arg_sets]
+
+
+def test_encode_many_raises_what_encode_raises_for_the_first_bad_sequence() -> None:
+    params = encoder(23, 25)
+    with pytest.raises(DataError, match=r"invalid input for query argument \$2 \(text\): 7"):
+        params.encode_many([(1, "a"), (2, 7), (3, None)])
+    with pytest.raises(InterfaceError, match="the server expects 2 arguments for this query, 1 was passed"):
+        params.encode_many([(1, "a"), (2,)])
+
+
 # -- argument counts -------------------------------------------------------------------------------
 
 

@@ -38,6 +38,19 @@ def test_bytes_are_the_messages_bytes(
     assert len(batch) == len(rows)
 
 
+@pytest.mark.parametrize("count", [0, 1, 32, 33, 100])
+def test_every_row_width_encodes_as_the_messages(count: int) -> None:
+    # Up to 32 values a row goes through a loop written for its width, beyond through the
+    # general loop: both give the messages' bytes, NULLs and empty values included.
+    rows = [
+        tuple(None if i % 3 == 0 else bytes([i % 256]) * (i % 4) for i in range(count + row))
+        for row in (0, 0)
+    ]
+    rows.append(tuple(b"x" for _ in range(count)))
+    batch = BindExecuteBatch("s", (1,), rows, (0,), 5)
+    assert batch.encode() == b"".join(message.encode() for message in batch.messages())
+
+
 def test_sent_as_its_messages_would_be() -> None:
     rows = [(b"1", None), (b"22", b"x")]
     batch = BindExecuteBatch("s1", (1, 0), rows, (1,))

@@ -28,6 +28,7 @@ from pgwire import (
     ClientConnection,
     ClientEvent,
     CommandComplete,
+    CompletionRun,
     ConnectionClosed,
     CopyBothResponse,
     CopyData,
@@ -357,6 +358,44 @@ def test_pipeline_error_in_first_batch_leaves_the_second_working() -> None:
     events = pair.to_client(BindComplete(), DataRow((b"ok",)), CommandComplete("SELECT 1"), IDLE)
     assert rows_of(events) == [(b"ok",)]
     assert pair.client.is_ready
+
+
+def test_equal_bind_and_command_completes_in_a_row_are_one_completion_run() -> None:
+    pair = ready_pair()
+    request = [Parse("", "INSERT"), *[Bind("", ""), Execute()] * 7, Sync()]
+    assert pair.to_server(*request) == request
+    insert = [BindComplete(), CommandComplete("INSERT 0 1")]
+    update = [BindComplete(), CommandComplete("UPDATE 2")]
+    events = pair.to_client(
+        ParseComplete(),
+        *insert * 3,
+        *update,
+        *insert,
+        BindComplete(),
+        DataRow((b"1",)),
+        CommandComplete("SELECT 1"),
+    )
+    assert without_rows(events) == [
+        ParseComplete(),
+        CompletionRun("INSERT 0 1", 3),
+        CompletionRun("UPDATE 2", 1),
+        CompletionRun("INSERT 0 1", 1),
+        BindComplete(),  # rows follow: not a run
+        CommandComplete("SELECT 1"),
+    ]
+    assert list(CompletionRun("INSERT 0 1", 2).messages()) == insert * 2
+    # The run ends where a longer message starts (found by halving), here an error.
+    error = ErrorResponse((("S", "ERROR"), ("C", "22012"), ("M", "division by zero " * 20)))
+    assert pair.to_client(*insert, error, IDLE) == [CompletionRun("INSERT 0 1", 1), error, IDLE]
+    assert pair.client.is_ready
+
+
+def test_a_completion_run_outside_an_extended_query_is_a_protocol_error() -> None:
+    pair = ready_pair()
+    pair.to_server(Query("SELECT 1"))
+    pair.client.receive_data(BindComplete().encode() + CommandComplete("INSERT 0 1").encode())
+    with pytest.raises(RemoteProtocolError, match="BindComplete is not allowed"):
+        pair.client.next_event()
 
 
 def start_copy_in(pair: Pair) -> None:

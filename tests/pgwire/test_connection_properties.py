@@ -20,12 +20,15 @@ from pgwire import (
     BackendKeyData,
     BackendMessage,
     Bind,
+    BindComplete,
     ClientConnection,
     ClientEvent,
     CommandComplete,
+    CompletionRun,
     ConnectionClosed,
     DataRow,
     DataRowBatch,
+    ErrorResponse,
     Execute,
     FieldDescription,
     FrontendMessage,
@@ -34,6 +37,7 @@ from pgwire import (
     NotificationResponse,
     ParameterStatus,
     Parse,
+    ParseComplete,
     PasswordMessage,
     Phase,
     ProtocolError,
@@ -70,6 +74,8 @@ def normalize(event: ClientEvent) -> list[Normalized]:
     """Batches may be split differently: compare them row by row."""
     if isinstance(event, DataRowBatch):
         return [("row", row) for row in event.rows()]
+    if isinstance(event, CompletionRun):
+        return [("event", message) for message in event.messages()]
     return [("event", event)]
 
 
@@ -125,6 +131,62 @@ def test_client_events_do_not_depend_on_chunking(messages: list[BackendMessage],
     for message in messages:
         expected += [("row", message.values)] if isinstance(message, DataRow) else [("event", message)]
     assert whole == expected
+
+
+@st.composite
+def pipeline_answers(draw: st.DrawFn) -> tuple[int, list[BackendMessage]]:
+    """How many Bind/Execute pairs a pipeline sends, and the server's answer to it.
+
+    Each execution is answered by BindComplete and a CommandComplete (a few tags, so that runs
+    of equal pairs form and break) or by rows; an error ends the answers before Sync.
+    """
+    executions = draw(st.integers(min_value=1, max_value=30))
+    tags = st.sampled_from(["INSERT 0 1", "INSERT 0 1", "UPDATE 12", ""])
+    messages: list[BackendMessage] = [ParseComplete()]
+    for _ in range(executions):
+        if draw(st.integers(0, 9)) == 0:
+            messages.append(ErrorResponse((("S", "ERROR"), ("C", "22012"), ("M", "division by zero"))))
+            break
+        messages.append(BindComplete())
+        if draw(st.booleans()) and draw(st.booleans()):
+            messages.append(DataRow((b"1",)))
+        messages.extend(draw(st.lists(asynchronous, max_size=1)))
+        messages.append(CommandComplete(draw(tags)))
+    messages.append(IDLE)
+    return executions, messages
+
+
+@given(pipeline_answers(), st.lists(st.integers(min_value=0), max_size=20))
+def test_pipeline_answers_do_not_depend_on_chunking(
+    case: tuple[int, list[BackendMessage]], cuts: list[int]
+) -> None:
+    # BindComplete + CommandComplete pairs come as CompletionRun events, as many per event as
+    # the chunk holds in a row: message by message, the events are the same for any cutting.
+    executions, messages = case
+    request = [Parse("", "INSERT"), *[Bind("", ""), Execute()] * executions, Sync()]
+    stream = b"".join(message.encode() for message in messages)
+
+    def events(chunks: list[bytes]) -> list[Normalized]:
+        client = ClientConnection()
+        client.send(STARTUP)
+        client.receive_data(AuthenticationOk().encode() + IDLE.encode())
+        while client.next_event() is not NEED_DATA:
+            pass
+        client.send_many(request)
+        seen: list[Normalized] = []
+        for chunk in chunks:
+            client.receive_data(chunk)
+            while (event := client.next_event()) is not NEED_DATA:
+                seen += normalize(event)
+        assert client.is_ready
+        return seen
+
+    expected: list[Normalized] = []
+    for message in messages:
+        expected += [("row", message.values)] if isinstance(message, DataRow) else [("event", message)]
+    assert events([stream]) == expected
+    assert events(chunked(stream, cuts)) == expected
+    assert events([stream[i : i + 1] for i in range(len(stream))]) == expected
 
 
 CLIENT_STREAM: list[FrontendMessage] = [

@@ -288,14 +288,18 @@ class Connection(TypeCodecMethods):
         if len(arg_sets) == 1:
             encoded = [encoder.encode(arg_sets[0])]
         else:
-            encoded = []
-            for index, args in enumerate(arg_sets):
-                try:
-                    encoded.append(encoder.encode(args))
-                except DataError as error:
-                    raise DataError.client_side(
-                        f"{error.message} (in element #{index} of the executemany() sequence)"
-                    ) from error
+            try:
+                encoded = encoder.encode_many(arg_sets)
+            except DataError:
+                # Encoded again one by one, only to name the bad element as asyncpg does.
+                for index, args in enumerate(arg_sets):
+                    try:
+                        encoder.encode(args)
+                    except DataError as error:
+                        raise DataError.client_side(
+                            f"{error.message} (in element #{index} of the executemany() sequence)"
+                        ) from error
+                raise
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
         messages: list[pgwire.FrontendMessage | pgwire.BindExecuteBatch] = [

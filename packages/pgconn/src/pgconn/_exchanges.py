@@ -18,6 +18,7 @@ from pgwire import (
     BindComplete,
     ClientEvent,
     CommandComplete,
+    CompletionRun,
     CopyData,
     CopyInResponse,
     CopyOutResponse,
@@ -158,6 +159,10 @@ class ExecuteExchange(_Exchange):
                     decoder.decode_batch(cast(DataRowBatch, event), self.executed.rows)
                 except Exception as error:
                     self._local_error(error)
+        elif kind is CompletionRun:
+            run = cast(CompletionRun, event)  # executemany: one event for many executions
+            self.executed.status = run.tag
+            self.executed.completed += run.count
         elif kind is BindComplete:
             pass  # one per execution; nothing to record
         elif kind is CommandComplete:

@@ -9,7 +9,8 @@ and the connection has sent nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from pgtypes._codec import Codec, data_error
@@ -80,6 +81,19 @@ class ParameterEncoder:
         except Exception as error:
             raise self._diagnose(args, error) from error
 
+    def encode_many(self, arg_sets: Sequence[Sequence[Any]]) -> list[tuple[bytes | None, ...]]:
+        """Encode each argument sequence of ``arg_sets`` (``executemany``), as :meth:`encode` would.
+
+        Raises: as :meth:`encode`, for the first sequence that fails.
+        """
+        encoders = self._encoders
+        if len(encoders) <= _MAX_UNROLLED:
+            try:
+                return _unrolled(len(encoders))(arg_sets, *encoders)
+            except Exception:  # encode() below raises the described error
+                pass
+        return [self.encode(args) for args in arg_sets]
+
     def _diagnose(self, args: Sequence[Any], error: Exception) -> Exception:
         """Find the argument that failed and describe it."""
         for position, (codec, value) in enumerate(zip(self.codecs, args, strict=True), start=1):
@@ -99,3 +113,32 @@ class ParameterEncoder:
                     f"{_shown(value)} ({failure})"
                 )
         return data_error(f"invalid input for query arguments: {error}")
+
+
+#: Statements with up to this many parameters have their executemany loop written out.
+_MAX_UNROLLED = 32
+
+_UnrolledEncoder = Callable[..., list[tuple[bytes | None, ...]]]
+
+
+@lru_cache(maxsize=_MAX_UNROLLED + 1)
+def _unrolled(count: int) -> _UnrolledEncoder:
+    """One list comprehension encoding every argument sequence of ``count`` values.
+
+    The arguments are unpacked into local names and each encoder is called by name, which
+    costs about half of :meth:`ParameterEncoder.encode` per sequence (no zip, no inner loop,
+    no method call). The source is generated once per parameter count, as
+    ``collections.namedtuple`` generates its class. It checks nothing itself: any exception
+    (a sequence of another length, a value its codec refuses) sends the caller back to
+    :meth:`ParameterEncoder.encode`, which describes the fault.
+    """
+    names = [f"a{i}" for i in range(count)]
+    values = "".join(f"None if {name} is None else e{i}({name}), " for i, name in enumerate(names))
+    source = (
+        f"def encode(arg_sets{''.join(f', e{i}' for i in range(count))}):\n"
+        f"    return [({values}) for {''.join(name + ', ' for name in names) or '() '}in arg_sets]\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # our own source, made from a count only
+    encoder: _UnrolledEncoder = namespace["encode"]
+    return encoder

@@ -86,6 +86,7 @@ from pgwire._dispatch import (
 )
 from pgwire._events import (
     NEED_DATA,
+    CompletionRun,
     ConnectionClosed,
     DataRowBatch,
     GSSENCResponse,
@@ -203,6 +204,7 @@ __all__ = [
     "Close",
     "CloseComplete",
     "CommandComplete",
+    "CompletionRun",
     "ConnectionClosed",
     "CopyBothResponse",
     "CopyData",

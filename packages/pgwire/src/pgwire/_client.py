@@ -13,6 +13,7 @@ from typing import Final, cast
 from pgwire._backend import (
     BackendKeyData,
     BindComplete,
+    CommandComplete,
     DataRow,
     NegotiateProtocolVersion,
     ParameterStatus,
@@ -22,7 +23,15 @@ from pgwire._backend import (
 from pgwire._batch import BindExecuteBatch
 from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
 from pgwire._dispatch import decode_backend
-from pgwire._events import NEED_DATA, ConnectionClosed, DataRowBatch, GSSENCResponse, NeedData, SSLResponse
+from pgwire._events import (
+    NEED_DATA,
+    CompletionRun,
+    ConnectionClosed,
+    DataRowBatch,
+    GSSENCResponse,
+    NeedData,
+    SSLResponse,
+)
 from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
 from pgwire._frontend import Bind, Execute
 from pgwire._message import BackendMessage, FrontendMessage
@@ -32,7 +41,7 @@ from pgwire._states import Phase, Violation
 
 __all__ = ["ClientConnection", "ClientEvent"]
 
-ClientEvent = BackendMessage | DataRowBatch | SSLResponse | GSSENCResponse | ConnectionClosed
+ClientEvent = BackendMessage | DataRowBatch | CompletionRun | SSLResponse | GSSENCResponse | ConnectionClosed
 
 _DATA_ROW = ord("D")
 _BIND_COMPLETE = ord("2")
@@ -129,13 +138,17 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                     except Violation as exc:
                         raise RemoteProtocolError(str(exc)) from None
                     return batch
-            elif type_byte == _BIND_COMPLETE and framer.skip_exact(_BIND_COMPLETE_BYTES):
-                # One per execution in a pipelined batch: five known bytes, one shared message.
-                try:
-                    state.backend(BindComplete)
-                except Violation as exc:
-                    raise RemoteProtocolError(str(exc)) from None
-                return _BIND_COMPLETE_MESSAGE
+            elif type_byte == _BIND_COMPLETE:
+                run = framer.next_completion_run()
+                if run is not None:
+                    return self._completion_run(*run)
+                if framer.skip_exact(_BIND_COMPLETE_BYTES):
+                    # BindComplete before rows: five known bytes, one shared message.
+                    try:
+                        state.backend(BindComplete)
+                    except Violation as exc:
+                        raise RemoteProtocolError(str(exc)) from None
+                    return _BIND_COMPLETE_MESSAGE
         if phase is Phase.SSL_REQUESTED or phase is Phase.GSSENC_REQUESTED:
             return self._negotiation_answer(phase)
         frame = framer.next_message()
@@ -164,6 +177,24 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             self.protocol_version = self._negotiated_version(negotiation.newest_minor)
             self.unsupported_options = negotiation.unrecognized_options
         return message
+
+    def _completion_run(self, payload: bytes, count: int) -> CompletionRun:
+        """Check ``count`` BindComplete + CommandComplete pairs against the state machine."""
+        tag = CommandComplete.decode(payload).tag
+        state = self._state
+        try:
+            before = state.cycle_state
+            state.backend(BindComplete)
+            state.backend(CommandComplete)
+            # In an extended-query cycle both answers leave the state as it was, so one pair
+            # checks them all; should that ever differ, every pair is applied.
+            if state.cycle_state is not before:
+                for _ in range(count - 1):
+                    state.backend(BindComplete)
+                    state.backend(CommandComplete)
+        except Violation as exc:
+            raise RemoteProtocolError(str(exc)) from None
+        return CompletionRun(tag, count)
 
     def _negotiated_version(self, offered: int) -> int:
         """The protocol version after NegotiateProtocolVersion offered ``offered``.

@@ -1,5 +1,6 @@
 """Events that are not protocol messages: the ``NEED_DATA`` sentinel, the one-byte answers to
-SSLRequest and GSSENCRequest, the end of the byte stream, and the DataRow batch of the hot path.
+SSLRequest and GSSENCRequest, the end of the byte stream, and the two batches of the hot path:
+DataRow messages, and the BindComplete + CommandComplete answers of a pipelined run.
 """
 
 from __future__ import annotations
@@ -10,9 +11,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from pgwire._backend import BindComplete, CommandComplete
 from pgwire._client_errors import RemoteProtocolError
 
-__all__ = ["NEED_DATA", "ConnectionClosed", "DataRowBatch", "GSSENCResponse", "NeedData", "SSLResponse"]
+__all__ = [
+    "NEED_DATA",
+    "CompletionRun",
+    "ConnectionClosed",
+    "DataRowBatch",
+    "GSSENCResponse",
+    "NeedData",
+    "SSLResponse",
+]
 
 _INT16: Final = struct.Struct("!h")
 _INT32: Final = struct.Struct("!i")
@@ -114,3 +124,31 @@ class DataRowBatch:
             if pos != end:
                 raise RemoteProtocolError(f"malformed DataRow message: {end - pos} unexpected trailing bytes")
             yield tuple(values)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRun:
+    """``count`` consecutive answers of BindComplete then ``CommandComplete(tag)``.
+
+    A pipelined run of Bind + Execute of a statement that returns no rows (``executemany``
+    of an INSERT, say) is answered by this pair once per execution, byte for byte the same
+    while the tags are. The client connection hands over every such pair it finds in a row in
+    the received data as one event, so that a thousand executions cost one event, not two
+    thousand messages. How many pairs one event holds depends on how the data arrived; use
+    :meth:`messages` to see them one by one.
+
+    Attributes:
+        tag: the CommandComplete tag of every pair (``INSERT 0 1``).
+        count: how many pairs, at least 1.
+    """
+
+    tag: str
+    count: int
+
+    def messages(self) -> Iterator[BindComplete | CommandComplete]:
+        """The pairs as messages: BindComplete, CommandComplete, BindComplete, ..."""
+        bind_complete = BindComplete()
+        command_complete = CommandComplete(self.tag)
+        for _ in range(self.count):
+            yield bind_complete
+            yield command_complete

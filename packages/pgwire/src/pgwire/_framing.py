@@ -36,6 +36,8 @@ _HEADER: Final = struct.Struct("!ci")
 _TYPED_HEADER: Final = struct.Struct("!Bi")
 _LENGTH: Final = struct.Struct("!i")
 _DATA_ROW: Final = 0x44  # 'D'
+_BIND_COMPLETE_BYTES: Final = b"2\x00\x00\x00\x04"
+_COMMAND_COMPLETE: Final = 0x43  # 'C'
 
 
 class Framer:
@@ -180,6 +182,46 @@ class Framer:
             self._pos = end
             return True
         return False
+
+    def next_completion_run(self) -> tuple[bytes, int] | None:
+        """A run of identical BindComplete + CommandComplete pairs, as ``(payload, count)``.
+
+        When the read position holds BindComplete followed by a whole CommandComplete, every
+        consecutive repeat of those same bytes in the current buffer is consumed, and the
+        CommandComplete payload is returned with the number of pairs. Returns None,
+        consuming nothing, otherwise (another message follows BindComplete, or the pair is
+        not all here, or the CommandComplete's length is out of range: the message-by-message
+        path then reads or reports it).
+        """
+        buffer = self._buffer
+        pos = self._pos
+        head = pos + 5
+        if (
+            buffer[pos:head] != _BIND_COMPLETE_BYTES
+            or len(buffer) < head + 5
+            or buffer[head] != _COMMAND_COMPLETE
+        ):
+            return None
+        length = _LENGTH.unpack_from(buffer, head + 1)[0]
+        end = head + 1 + length
+        if length < 4 or length - 4 > self.max_message_size or end > len(buffer):
+            return None
+        unit = buffer[pos:end]
+        size = end - pos
+        count = (len(buffer) - pos) // size
+        if count > 1 and not buffer.startswith(unit * count, pos):
+            # The run ends before the buffer does: the longest prefix of repeats, found by
+            # halving (each probe one C-level comparison).
+            low, high = 1, count - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if buffer.startswith(unit * middle, pos):
+                    low = middle
+                else:
+                    high = middle - 1
+            count = low
+        self._pos = pos + count * size
+        return buffer[head + 5 : end], count
 
     def next_message(self) -> tuple[int, bytes] | None:
         """The next typed message as ``(type byte, payload)``, or None if it is incomplete.

@@ -225,6 +225,8 @@ class BlockingSession:
                 current.status = event.tag if isinstance(event, CommandComplete) else ""
                 outcomes.append(current)
                 current = QueryResult()
+            elif isinstance(event, pgwire.CompletionRun):
+                outcomes.extend(QueryResult(status=event.tag) for _ in range(event.count))
             elif isinstance(event, ErrorResponse):
                 outcomes.append(PostgresError.new(event.as_dict(), query=query))
                 current = QueryResult()
