@@ -104,14 +104,15 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
 
     def _send_batch(self, batch: BindExecuteBatch) -> bytes:
         data = batch.encode()
-        state = self._state
-        saved = state.copy()
+        if not len(batch):
+            return data
         try:
-            for _ in range(len(batch)):
-                state.frontend(Bind)
-                state.frontend(Execute)
+            # The first Bind is refused with the state unchanged, or it opens (or joins) the
+            # open extended-query batch; every later Bind and Execute is then allowed under
+            # the same checks and changes nothing. One pair checks them all, with no copy.
+            self._state.frontend(Bind)
+            self._state.frontend(Execute)
         except Violation as exc:
-            self._state = saved
             raise LocalProtocolError(str(exc)) from None
         return data
 

@@ -106,6 +106,10 @@ class Phase(enum.Enum):
     #: Terminate sent, a startup error received, or the stream ended.
     CLOSED = "closed"
 
+    # Members are singletons compared by identity: hashing them by identity too keeps the
+    # transition tables' lookups in C (Enum's own __hash__ is a Python function).
+    __hash__ = object.__hash__
+
 
 class CycleKind(enum.Enum):
     """What started a cycle."""
@@ -113,6 +117,8 @@ class CycleKind(enum.Enum):
     SIMPLE = "simple query"
     EXTENDED = "extended query"
     FUNCTION = "function call"
+
+    __hash__ = object.__hash__  # as Phase's
 
 
 class CycleState(enum.Enum):
@@ -131,6 +137,8 @@ class CycleState(enum.Enum):
     DONE = "done"
     #: Stands for the cycle kind's own base state (QUERY, EXTENDED or FUNCTION).
     BASE = "base"
+
+    __hash__ = object.__hash__  # as Phase's
 
 
 _BASE_STATE: Final = {
