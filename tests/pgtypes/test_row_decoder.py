@@ -157,13 +157,27 @@ def test_the_pg_type_row_takes_the_segment_walk() -> None:
     # Only the variable column went through its codec; the run of the eleven fixed-width
     # columns ("char" included) was unpacked at once.
     assert calls == ["name"] * 3
-    # NULLs inside a run (typowner, typlen): that run alone is decoded column by column.
+    # NULLs inside a run (typowner, typlen): the written-out loop hands the row to the general
+    # loop (after decoding the name), which decodes that run alone column by column.
     calls.clear()
     with_nulls: list[bytes | None] = list(raw[0])
     with_nulls[2] = with_nulls[3] = None
     (record,) = decoder.decode_batch(batch([payload(with_nulls)]))
     assert tuple(record) == ("int4", 23, None, None, True, b"b", True, False, b"N", 0, 0, 1007)
-    assert calls == ["name", "oid", "bool", "char", "bool", "bool", "char", "oid", "oid", "oid"]
+    assert calls == ["name", "name", "oid", "bool", "char", "bool", "bool", "char", "oid", "oid", "oid"]
+
+
+@pytest.mark.parametrize("width", [2, 47, 48, 49, 120])
+def test_wide_rows_of_alternating_columns(width: int) -> None:
+    # Rows of up to 48 segments take the loop written out for their shape, wider rows the
+    # general loop: the same records either way, NULLs in both kinds of column included.
+    columns = [codec(25) if index % 2 == 0 else codec(23) for index in range(width)]
+    rows = [
+        [None if (index + row) % 7 == 0 else column.encode("x" * row if index % 2 == 0 else index * row)
+         for index, column in enumerate(columns)]
+        for row in range(5)
+    ]  # fmt: skip
+    check_batch(columns, rows, b"")
 
 
 def test_batches_share_a_buffer_and_append_to_out() -> None:

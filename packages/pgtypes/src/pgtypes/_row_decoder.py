@@ -3,8 +3,10 @@
 Built once per RowDescription and record class (DESIGN section 2): the codec of every column
 is looked up when the decoder is built, never per row. Rows whose columns all have a
 fixed-width binary form are unpacked by one precompiled ``struct.Struct`` (a row with a NULL
-takes the general loop); other rows walk the columns once, slicing each value out of the
-buffer and handing it to the column's decode function.
+takes the general loop); other rows go through a loop written out for their shape
+(:mod:`pgtypes._row_loops`), slicing each variable-width value out of the buffer for its
+column's decode function and unpacking each run of fixed-width columns at once. The general
+loop walks any row column by column and takes the rows the others hand back.
 
 Malformed rows (a wrong column count, a length that runs past the row) raise
 ``RemoteProtocolError``; a value its codec cannot decode raises ``DataError`` naming the
@@ -22,6 +24,7 @@ from typing import Any, Final
 from pgtypes._codec import BINARY, Codec, data_error, format_name
 from pgtypes._record import Record, RecordMaker, record_maker
 from pgtypes._registry import TypeRegistry
+from pgtypes._row_loops import MAX_SEGMENTS, RowLoop, build_row_loop
 from pgwire import DataRowBatch, FieldDescription
 from pgwire.exceptions import OutdatedSchemaCacheError, RemoteProtocolError
 
@@ -47,6 +50,7 @@ class RowDecoder:
         "_fixed_lengths",
         "_fixed_size",
         "_fixed_unpack",
+        "_loop",
         "_make",
         "_message_bytes",
         "_message_iter",
@@ -114,6 +118,11 @@ class RowDecoder:
             self._message_iter = None
         self._segments = _segments(self.codecs, fixed)
         self._single: Any = codecs[0].decode if len(codecs) == 1 and not fixed[0] else None
+        # Rows with a variable-width column, except the one-column kind: a loop written out
+        # for their shape (the general loop below stays for the rows it hands back).
+        self._loop: RowLoop | None = None
+        if self._single is None and self._fixed_unpack is None and 0 < len(self._segments) <= MAX_SEGMENTS:
+            self._loop = build_row_loop(self._segments, len(codecs), self._make, self._decode_row)
 
     @classmethod
     def for_fields(
@@ -189,6 +198,26 @@ class RowDecoder:
         if self._single is not None:
             self._decode_one_column(buffer, starts, ends, out)
             return
+        loop = self._loop
+        if loop is not None:
+            mark = len(out)
+            try:
+                loop(buffer, starts, ends, out)
+                return
+            except (RemoteProtocolError, OutdatedSchemaCacheError):
+                raise
+            except Exception:  # a value its codec refused: the general loop names the column
+                del out[mark:]
+        self._decode_general(buffer, starts, ends, out)
+
+    def _decode_row(self, buffer: bytes, start: int, end: int, out: list[Record]) -> None:
+        """One row by the general loop (the written-out loop's way out)."""
+        self._decode_general(buffer, (start,), (end,), out)
+
+    def _decode_general(
+        self, buffer: bytes, starts: Sequence[int], ends: Sequence[int], out: list[Record]
+    ) -> None:
+        """Walk each row's segments: every row shape, every NULL, every malformed row."""
         make = self._make
         segments = self._segments
         count = len(self.codecs)
