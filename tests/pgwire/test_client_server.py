@@ -390,6 +390,26 @@ def test_equal_bind_and_command_completes_in_a_row_are_one_completion_run() -> N
     assert pair.client.is_ready
 
 
+@pytest.mark.parametrize("status", list(TransactionStatus))
+def test_ready_for_query_sets_the_status_in_any_chunking(status: TransactionStatus) -> None:
+    pair = ready_pair()
+    pair.to_server(Query("BEGIN"))
+    data = ReadyForQuery(status).encode()
+    pair.client.receive_data(data[:3])
+    assert pair.client.next_event() is NEED_DATA
+    pair.client.receive_data(data[3:])
+    assert pair.client.next_event() == ReadyForQuery(status)
+    assert pair.client.transaction_status is status and pair.client.is_ready
+
+
+def test_ready_for_query_with_an_unknown_status_is_a_protocol_error() -> None:
+    pair = ready_pair()
+    pair.to_server(Query("SELECT 1"))
+    pair.client.receive_data(b"Z\x00\x00\x00\x05X")
+    with pytest.raises(RemoteProtocolError, match="ReadyForQuery"):
+        pair.client.next_event()
+
+
 def test_a_completion_run_outside_an_extended_query_is_a_protocol_error() -> None:
     pair = ready_pair()
     pair.to_server(Query("SELECT 1"))

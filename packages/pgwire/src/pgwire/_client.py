@@ -47,6 +47,10 @@ _DATA_ROW = ord("D")
 _BIND_COMPLETE = ord("2")
 _BIND_COMPLETE_MESSAGE: Final = BindComplete()
 _BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
+_READY_FOR_QUERY = ord("Z")
+_READY_MESSAGES: Final = {
+    message.encode(): message for message in (ReadyForQuery(status) for status in TransactionStatus)
+}
 
 
 class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEvent]):
@@ -131,6 +135,8 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         phase = state.phase
         if phase is Phase.READY:
             type_byte = framer.peek_type()
+            if type_byte is None and not framer.eof:
+                return NEED_DATA
             if type_byte == _DATA_ROW:
                 batch = framer.next_data_rows()
                 if batch is not None:
@@ -150,6 +156,17 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                     except Violation as exc:
                         raise RemoteProtocolError(str(exc)) from None
                     return _BIND_COMPLETE_MESSAGE
+            elif type_byte == _READY_FOR_QUERY:
+                # Once per request: six bytes, one shared message per transaction status.
+                ready = _READY_MESSAGES.get(framer.peek_bytes(6))
+                if ready is not None:
+                    try:
+                        state.backend(ReadyForQuery)
+                    except Violation as exc:
+                        raise RemoteProtocolError(str(exc)) from None
+                    framer.skip(6)
+                    self.transaction_status = ready.status
+                    return ready
         if phase is Phase.SSL_REQUESTED or phase is Phase.GSSENC_REQUESTED:
             return self._negotiation_answer(phase)
         frame = framer.next_message()

@@ -174,6 +174,14 @@ class Framer:
             return None
         return self._buffer[self._pos]
 
+    def peek_bytes(self, count: int) -> bytes:
+        """Up to ``count`` bytes at the read position in the current buffer, not consumed."""
+        return self._buffer[self._pos : self._pos + count]
+
+    def skip(self, count: int) -> None:
+        """Consume ``count`` bytes that :meth:`peek_bytes` returned."""
+        self._pos += count
+
     def skip_exact(self, expected: bytes) -> bool:
         """Consume ``expected`` if the buffer holds exactly those bytes next (a known, fixed
         message such as BindComplete); False, consuming nothing, otherwise."""
