@@ -325,7 +325,10 @@ class Connection(TypeCodecMethods):
     ) -> Executed:
         """Run ``query`` through the statement cache, re-preparing once if its plan went stale."""
         klass = self._record_class if record_class is None else record_class
-        state = await self._statement(query)
+        # A cache hit needs no coroutine of its own: this runs once per query.
+        state = self._cache.get(query, self._loop.time())
+        if state is None:
+            state = await self._statement(query)
         try:
             return await self._execute_state(state, arg_sets, klass, rows=rows, limit=limit)
         except FeatureNotSupportedError as error:
