@@ -2,8 +2,9 @@
 
 ``send(message)`` checks the message against the state machine and returns the bytes to
 write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stream);
-``next_event()`` returns the next backend message, a :class:`DataRowBatch`, an
-:class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
+``next_event()`` returns the next backend message, a :class:`DataRowBatch` (consecutive
+DataRows), a :class:`CompletionRun` (consecutive equal BindComplete + CommandComplete pairs),
+an :class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
 """
 
 from __future__ import annotations
