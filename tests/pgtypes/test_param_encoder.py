@@ -119,6 +119,13 @@ def test_encode_many_for_every_parameter_count(count: int) -> None:
 
 def test_encode_many_raises_what_encode_raises_for_the_first_bad_sequence() -> None:
     params = encoder(23, 25)
+    # An iterator of argument sets too: nothing is lost to the first pass.
+    assert params.encode_many(iter([(1, "a"), (2, None)])) == [
+        params.encode((1, "a")),
+        params.encode((2, None)),
+    ]
+    with pytest.raises(DataError, match=r"query argument \$2 \(text\): 7"):
+        params.encode_many(iter([(1, "a"), (2, 7), (3, None)]))
     with pytest.raises(DataError, match=r"invalid input for query argument \$2 \(text\): 7"):
         params.encode_many([(1, "a"), (2, 7), (3, None)])
     with pytest.raises(InterfaceError, match="the server expects 2 arguments for this query, 1 was passed"):

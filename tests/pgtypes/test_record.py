@@ -34,6 +34,24 @@ def test_cannot_be_created_directly() -> None:
         Named((1,))
 
 
+def test_a_record_class_with_its_own_new_or_init_does_not_run_them_for_rows() -> None:
+    # Documented as not allowed; should a record class define them anyway (here inherited),
+    # rows are still made from their values alone.
+    class Refusing(Record):
+        def __new__(cls, *args: object) -> Refusing:
+            raise RuntimeError("__new__ ran")
+
+        def __init__(self, *args: object) -> None:
+            raise RuntimeError("__init__ ran")
+
+    class Child(Refusing):
+        pass
+
+    for klass in (Refusing, Child):
+        record = record_maker(["a"], klass)((5,))
+        assert isinstance(record, klass) and record["a"] == 5
+
+
 def test_positional_access() -> None:
     record = make(["a", "b", "c"], [1, "x", None])
     assert len(record) == 3

@@ -9,7 +9,7 @@ and the connection has sent nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -81,18 +81,20 @@ class ParameterEncoder:
         except Exception as error:
             raise self._diagnose(args, error) from error
 
-    def encode_many(self, arg_sets: Sequence[Sequence[Any]]) -> list[tuple[bytes | None, ...]]:
+    def encode_many(self, arg_sets: Iterable[Sequence[Any]]) -> list[tuple[bytes | None, ...]]:
         """Encode each argument sequence of ``arg_sets`` (``executemany``), as :meth:`encode` would.
 
         Raises: as :meth:`encode`, for the first sequence that fails.
         """
+        # Read twice when a set fails, which an iterator could not be.
+        sets = arg_sets if isinstance(arg_sets, list | tuple) else list(arg_sets)
         encoders = self._encoders
         if len(encoders) <= _MAX_UNROLLED:
             try:
-                return _unrolled(len(encoders))(arg_sets, *encoders)
+                return _unrolled(len(encoders))(sets, *encoders)
             except Exception:  # encode() below raises the described error
                 pass
-        return [self.encode(args) for args in arg_sets]
+        return [self.encode(args) for args in sets]
 
     def _diagnose(self, args: Sequence[Any], error: Exception) -> Exception:
         """Find the argument that failed and describe it."""

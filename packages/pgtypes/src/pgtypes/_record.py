@@ -129,7 +129,7 @@ class Record(tuple[Any, ...]):
 def _shape_class(names: tuple[str, ...], base: type[Record]) -> type[Record]:
     # Later duplicates win, as asyncpg's r["a"] returns the last column named "a".
     index = {name: position for position, name in enumerate(names)}
-    namespace = {
+    namespace: dict[str, Any] = {
         "__slots__": (),
         # The shape class is made by the row decoder only: tuple's C __new__ (inherited) and
         # object's C __init__ make calling it the fastest way to build a tuple subclass
@@ -141,6 +141,10 @@ def _shape_class(names: tuple[str, ...], base: type[Record]) -> type[Record]:
         "_names": names,
         "_index": index,
     }
+    if any("__new__" in vars(klass) for klass in base.__mro__ if klass is not tuple and klass is not object):
+        # A record class that (against its documentation) defines __new__: bypass it, as
+        # records are made from their values only. Slower, but never the user's __new__.
+        namespace["__new__"] = tuple.__new__
     return type(base.__name__, (base,), namespace)
 
 

@@ -216,18 +216,26 @@ class Framer:
             return None
         unit = buffer[pos:end]
         size = end - pos
-        count = (len(buffer) - pos) // size
-        if count > 1 and not buffer.startswith(unit * count, pos):
-            # The run ends before the buffer does: the longest prefix of repeats, found by
-            # halving (each probe one C-level comparison).
-            low, high = 1, count - 1
+        most = (len(buffer) - pos) // size
+        # Compare 16 repeats, then 8 times more while all match, so that the work stays
+        # proportional to the run found (runs of alternating tags, such as UPDATE 1 and
+        # UPDATE 0, must not cost the whole buffer each); then halve between the last good
+        # count and the first bad one. Each probe is one C-level comparison.
+        low, high = 1, min(16, most)
+        while buffer.startswith(unit * high, pos):
+            if high == most:
+                low = high
+                break
+            low, high = high, min(high * 8, most)
+        else:
+            high -= 1
             while low < high:
                 middle = (low + high + 1) // 2
                 if buffer.startswith(unit * middle, pos):
                     low = middle
                 else:
                     high = middle - 1
-            count = low
+        count = low
         self._pos = pos + count * size
         return buffer[head + 5 : end], count
 
