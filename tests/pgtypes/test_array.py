@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pgtypes import TypeRegistry
 from pgtypes._array import binary_array_codec, text_array_codec
 from pgtypes._codec import BINARY, TEXT, Codec, type_error
 from pgtypes.types import BitString, Path, Polygon
@@ -296,6 +297,27 @@ def test_fixed_width_fast_path_sizes(count: int) -> None:
     assert INT4_ARRAY.decode(data) == value
     with_null = [*value[:-1], None]
     assert INT4_ARRAY.decode(INT4_ARRAY.encode(with_null)) == with_null
+
+
+@pytest.mark.parametrize("count", [1, 100, 5000])
+@pytest.mark.parametrize(
+    ("array_oid", "element"),
+    [
+        (1028, lambda i: (i * 2654435761) % 2**32),  # oid[]: 32-bit words, unsigned
+        (1007, lambda i: (i * 2654435761) % 2**32 - 2**31),  # int4[]: 32-bit words, signed
+        (1016, lambda i: i * 2**40 - 2**62),  # int8[]: (length, value) pairs by struct
+        (1005, lambda i: i % 2**15 - 2**14),  # int2[]
+        (1022, lambda i: i / 7),  # float8[]
+    ],
+)
+def test_every_fixed_width_run_path(array_oid: int, element: Any, count: int) -> None:
+    codec = TypeRegistry.default().result_codec(array_oid)
+    value = [element(i) for i in range(count)]
+    assert codec.decode(codec.encode(value)) == value
+    with_null = [*value[: count // 2], None, *value[count // 2 + 1 :]]
+    assert codec.decode(codec.encode(with_null)) == with_null
+    nested = [value, value]
+    assert codec.decode(codec.encode(nested)) == nested
 
 
 def test_fast_path_falls_back_when_lengths_are_wrong() -> None:

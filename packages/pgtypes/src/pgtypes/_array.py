@@ -28,6 +28,7 @@ import struct
 from collections.abc import Callable, Iterable, Mapping, Sized
 from typing import Any, Final
 
+from pgtypes._array_runs import FixedRun
 from pgtypes._bitstring import BitString
 from pgtypes._codec import BINARY, TEXT, Codec
 from pgtypes._geometry_types import Path
@@ -54,24 +55,6 @@ _PLAIN_SCALARS: Final[frozenset[type]] = frozenset({int, float, str, bool, bytes
 #: Sized iterables that are still single values: never arrays, never sub-arrays. Path (and
 #: Polygon) and BitString are element values of path[], polygon[] and bit[] arrays.
 _NOT_ARRAYS: Final = (str, bytes, bytearray, memoryview, Mapping, Path, BitString)
-
-#: (element struct character, element count) -> Struct of ``count`` (length, value) pairs, for
-#: 1-D arrays of fixed-width elements; bounded so that odd sizes cannot grow it without limit.
-_RUN_STRUCTS: dict[tuple[str, int], struct.Struct] = {}
-_RUN_STRUCTS_LIMIT: Final = 256
-#: Longer runs unpack pair by pair (``iter_unpack``) instead of with one very long Struct.
-_RUN_STRUCT_MAX_COUNT: Final = 4096
-
-
-def _run_struct(fixed: str, count: int) -> struct.Struct:
-    """The cached Struct unpacking ``count`` (int32 length, ``fixed`` value) pairs."""
-    key = (fixed, count)
-    run = _RUN_STRUCTS.get(key)
-    if run is None:
-        run = struct.Struct("!" + ("i" + fixed) * count)
-        if len(_RUN_STRUCTS) < _RUN_STRUCTS_LIMIT:
-            _RUN_STRUCTS[key] = run
-    return run
 
 
 def _is_sub_array(value: object) -> bool:
@@ -194,7 +177,17 @@ def _element_error(exc: Exception, flat_index: int, dims: list[int]) -> Exceptio
 class _BinaryArray:
     """Encoder and decoder of one array type in the binary format."""
 
-    __slots__ = ("_decode", "_encode", "_fixed", "_fixed_size", "_lists", "_name", "_oid", "_pair")
+    __slots__ = (
+        "_decode",
+        "_encode",
+        "_fixed_size",
+        "_lists",
+        "_name",
+        "_oid",
+        "_one_dimension",
+        "_pair",
+        "_run",
+    )
 
     def __init__(self, element: Codec) -> None:
         self._lists = element.list_valued
@@ -202,7 +195,8 @@ class _BinaryArray:
         self._decode = element.decode
         self._oid = element.oid
         self._name = element.name
-        self._fixed = element.fixed
+        self._run = FixedRun(element.fixed) if element.fixed else None
+        self._one_dimension = _HEADER.pack(1, 0, element.oid)
         self._fixed_size = struct.calcsize("!" + element.fixed) if element.fixed else 0
         self._pair = struct.Struct("!i" + element.fixed) if element.fixed else _LENGTH
 
@@ -232,6 +226,15 @@ class _BinaryArray:
         return b"".join(header) + b"".join(parts)
 
     def decode(self, data: bytes) -> list[Any]:
+        run = self._run
+        if run is not None and len(data) > 20 and data.startswith(self._one_dimension):
+            # The common case first: one dimension, no NULL flag, this element type; then the
+            # elements are exactly 4 + width bytes each, which the run decodes in C passes.
+            count = _LENGTH.unpack_from(data, 12)[0]
+            if count > 0 and len(data) == 20 + count * (4 + self._fixed_size):
+                values = run.decode(data, count)
+                if values is not None:
+                    return values
         size = len(data)
         if size < 12:
             raise ValueError(f"invalid array value: expected at least 12 bytes, got {size}")
@@ -243,14 +246,6 @@ class _BinaryArray:
             )
         if flags != 0 and flags != 1:
             raise ValueError(f"invalid array value: has-nulls flag must be 0 or 1, got {flags}")
-        if ndim == 1 and size >= 20:
-            count, _lower = _DIMENSION.unpack_from(data, 12)
-            fixed_size = self._fixed_size
-            # Fast path: a run of non-NULL fixed-width elements is exactly 4 + size bytes each.
-            if fixed_size and count > 0 and size == 20 + count * (4 + fixed_size):
-                values = self._decode_fixed_run(data, count)
-                if values is not None:
-                    return values
         if ndim == 0:
             if size != 12:
                 raise ValueError(f"invalid array value: {size - 12} bytes after an empty array")
@@ -281,25 +276,6 @@ class _BinaryArray:
             )
         flat = self._decode_elements(data, offset, count, dims)
         return flat if ndim == 1 else _nest(flat, dims)
-
-    def _decode_fixed_run(self, data: bytes, count: int) -> list[Any] | None:
-        """Elements of a 1-D array of ``count`` non-NULL fixed-width values, or ``None``.
-
-        ``None`` means the lengths are not all the fixed width (NULLs among them), and the
-        caller falls back to the general loop, which also reports what is wrong.
-        """
-        fixed_size = self._fixed_size
-        if count <= _RUN_STRUCT_MAX_COUNT:
-            pairs = _run_struct(self._fixed, count).unpack_from(data, 20)
-            if pairs[0::2].count(fixed_size) != count:
-                return None
-            return list(pairs[1::2])
-        values: list[Any] = []
-        for length, value in self._pair.iter_unpack(memoryview(data)[20:]):
-            if length != fixed_size:
-                return None
-            values.append(value)
-        return values
 
     def _decode_elements(self, data: bytes, offset: int, count: int, dims: list[int]) -> list[Any]:
         size = len(data)
