@@ -106,10 +106,34 @@ def _builder(shape: tuple[bool, ...]) -> Callable[..., RowLoop]:
         "        append = out.append",
         "        for start, end in zip(starts, ends, strict=True):",
         *("            " + line for line in body),
-        f"            append(make(({', '.join(values)},)))",
+        f"            append(make({_row_tuple(values)}))",
         "    return loop",
     ]
     namespace: dict[str, Any] = {}
     exec("\n".join(lines), namespace)  # our own source, made from the shape only
     builder: Callable[..., RowLoop] = namespace["build"]
     return builder
+
+
+def _row_tuple(values: list[str]) -> str:
+    """The expression building a row's values from the per-segment names.
+
+    ``values`` holds ``valueN`` for a column and ``*runN[1::2]`` for a run. Up to three parts
+    (runs, and groups of columns between them) are joined by tuple concatenation, which costs
+    less than ``(a, *b)`` (a list built, then copied into a tuple); more parts take that form.
+    """
+    parts: list[str] = []
+    group: list[str] = []
+    for value in values:
+        if value.startswith("*"):
+            if group:
+                parts.append(f"({', '.join(group)},)")
+                group = []
+            parts.append(value[1:])
+        else:
+            group.append(value)
+    if group:
+        parts.append(f"({', '.join(group)},)")
+    if len(parts) <= 3:
+        return " + ".join(parts)
+    return f"({', '.join(values)},)"
