@@ -1,9 +1,10 @@
 """ParameterEncoder in process: Bind values and formats, argument counts, and bad arguments.
 
 Every argument is encoded before anything is sent, so a bad one must come back as a
-``DataError`` naming its position, the PostgreSQL type and the value (asyncpg's wording for
-the count check), chained to the codec's own error; an ``UnsupportedClientFeatureError`` keeps
-its class and gains the argument's position.
+``DataError`` in asyncpg's words (``invalid input for query argument $N: <repr> (<error>)``)
+followed by the PostgreSQL type, chained to the codec's own error; an
+``UnsupportedClientFeatureError`` keeps its class and gains the argument's position. In
+``executemany`` the element is named too, counted from 0 (or from ``first_index``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import math
 import os
 import struct
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -117,22 +118,133 @@ def test_encode_many_for_every_parameter_count(count: int) -> None:
     assert params.encode_many(arg_sets) == [params.encode(args) for args in arg_sets]
 
 
-def test_encode_many_raises_what_encode_raises_for_the_first_bad_sequence() -> None:
-    params = encoder(23, 25)
+def many_error(params: ParameterEncoder, arg_sets: Any, **kwargs: int) -> Exception:
+    with pytest.raises((DataError, InterfaceError)) as caught:
+        params.encode_many(arg_sets, **kwargs)
+    return caught.value
+
+
+# Two parameters take the written-out loop, 33 the checked one: both must word errors alike.
+@pytest.mark.parametrize("width", [2, 33])
+def test_encode_many_names_the_element_that_fails(width: int) -> None:
+    params = encoder(*[23] * (width - 1), 25)
+    good = [1] * (width - 1)
     # An iterator of argument sets too: nothing is lost to the first pass.
-    assert params.encode_many(iter([(1, "a"), (2, None)])) == [
-        params.encode((1, "a")),
-        params.encode((2, None)),
+    assert params.encode_many(iter([(*good, "a"), (*good, None)])) == [
+        params.encode((*good, "a")),
+        params.encode((*good, None)),
     ]
-    with pytest.raises(DataError, match=r"query argument \$2 \(text\): 7"):
-        params.encode_many(iter([(1, "a"), (2, 7), (3, None)]))
-    with pytest.raises(DataError, match=r"invalid input for query argument \$2 \(text\): 7"):
-        params.encode_many([(1, "a"), (2, 7), (3, None)])
-    with pytest.raises(InterfaceError, match="the server expects 2 arguments for this query, 1 was passed"):
-        params.encode_many([(1, "a"), (2,)])
+    for arg_sets in ([(*good, "a"), (*good, 7), (*good, None)], iter([(*good, "a"), (*good, 7)])):
+        error = many_error(params, arg_sets)
+        assert type(error) is DataError and error.sqlstate == "22000"
+        assert str(error) == (
+            f"invalid input for query argument ${width} in element #1 of executemany() sequence: 7 "
+            "(expected str, got int); parameter type: text"
+        )
+        assert type(error.__cause__) is TypeError and str(error.__cause__) == "expected str, got int"
+    error = many_error(params, [(*good, "a"), (*good, "b", "c")])
+    assert type(error) is InterfaceError
+    assert str(error) == (
+        f"the server expects {width} arguments for this query, {width + 1} were passed "
+        "(in element #1 of executemany() sequence)"
+    )
+
+
+@pytest.mark.parametrize("width", [2, 33])
+def test_encode_many_counts_elements_from_first_index(width: int) -> None:
+    params = encoder(*[23] * width)
+    arg_sets: list[list[Any]] = [[1] * width, [1] * (width - 1) + ["x"]]
+    error = many_error(params, arg_sets, first_index=500)
+    assert str(error).startswith(
+        f"invalid input for query argument ${width} in element #501 of executemany()"
+    )
+    assert "(in element #500 of" in str(many_error(params, [[1]], first_index=500))
+    assert params.encode_many(arg_sets[:1], first_index=7) == [params.encode(arg_sets[0])]
+
+
+class Row:
+    """A sequence that is neither a list nor a tuple (as a numpy row is): indexable and sized."""
+
+    def __init__(self, *values: object) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: int) -> object:
+        return self.values[index]
+
+
+@pytest.mark.parametrize("width", [2, 33])
+@pytest.mark.parametrize(
+    ("element", "kind"),
+    [
+        # A mapping of the right size would unpack into its keys: refused, not sent as "k0", "k1"...
+        (lambda width: {f"k{i}": "v" for i in range(width)}, "dict"),
+        (lambda width: {f"k{i}" for i in range(width)}, "set"),
+        (lambda width: (f"k{i}" for i in range(width)), "generator"),
+        (lambda width: iter([f"k{i}" for i in range(width)]), "list_iterator"),
+        (lambda width: 5, "int"),
+        (lambda width: None, "NoneType"),
+    ],
+)
+def test_encode_many_refuses_elements_that_are_not_sequences(
+    width: int, element: Callable[[int], object], kind: str
+) -> None:
+    params = encoder(*[25] * width)
+    good = ["v"] * width
+    error = many_error(params, [good, good, element(width)], first_index=10)
+    assert type(error) is DataError and error.sqlstate == "22000"
+    assert str(error) == (
+        f"invalid input in executemany() argument sequence element #12: expected a sequence, got {kind}"
+    )
+
+
+def test_encode_many_takes_any_sequence_for_an_element() -> None:
+    for width in (2, 33):
+        params = encoder(*[25] * width)
+        values = [f"v{i}" for i in range(width)]
+        expected = [params.encode(values)] * 2
+        row: Any = Row(*values)  # not a Sequence to mypy either
+        assert params.encode_many([row, tuple(values)]) == expected
+        assert params.encode_many([row, row]) == expected
+    # A str is a sequence (of its characters), as in asyncpg.
+    assert encoder(25, 25).encode_many(["ab"]) == [(b"a", b"b")]
+
+
+def test_encode_many_keeps_a_codecs_interface_error_class() -> None:
+    for width in (2, 33):
+        params = encoder(*[23] * (width - 1), 2249)
+        good = [1] * (width - 1)
+        with pytest.raises(UnsupportedClientFeatureError) as caught:
+            params.encode_many([(*good, None), (*good, (1, "a"))])
+        assert caught.value.args[0] == (
+            f"query argument ${width} in element #1 of executemany() sequence: "
+            "input of anonymous composite types is not supported"
+        )
 
 
 # -- argument counts -------------------------------------------------------------------------------
+
+
+def test_more_than_32767_arguments_are_refused_first() -> None:
+    message = "the number of query arguments cannot exceed 32767"
+    with pytest.raises(InterfaceError) as caught:
+        encoder(23).encode([1] * 32768)
+    assert type(caught.value) is InterfaceError and str(caught.value) == message
+    # A statement may declare up to 65535 parameters; more than 32767 of them cannot be sent,
+    # even with one argument for each and bad values among them.
+    wide = ParameterEncoder([REGISTRY.parameter_codec(23)] * 40000)
+    for args in ([1] * 40000, ["x"] * 40000):
+        with pytest.raises(InterfaceError) as caught:
+            wide.encode(args)
+        assert type(caught.value) is InterfaceError and str(caught.value) == message
+    assert str(many_error(wide, [[1] * 40000])) == f"{message} (in element #0 of executemany() sequence)"
+    with pytest.raises(
+        InterfaceError, match=r"^the server expects 40000 arguments for this query, 3 were passed$"
+    ):
+        wide.encode([1, 2, 3])
+    assert len(ParameterEncoder([REGISTRY.parameter_codec(23)] * 32767).encode([1] * 32767)) == 32767
 
 
 @pytest.mark.parametrize(
@@ -169,56 +281,57 @@ def test_unknown_types_are_refused_when_building() -> None:
         (
             [23],
             [2**31],
-            "invalid input for query argument $1 (int4): 2147483648 "
-            "(value out of int4 range (-2147483648..2147483647): 2147483648)",
+            "invalid input for query argument $1: 2147483648 "
+            "(value out of int4 range (-2147483648..2147483647): 2147483648); parameter type: int4",
             OverflowError,
         ),
         (
             [25, 21],
             ["a", -40000],
-            "invalid input for query argument $2 (int2): -40000 "
-            "(value out of int2 range (-32768..32767): -40000)",
+            "invalid input for query argument $2: -40000 "
+            "(value out of int2 range (-32768..32767): -40000); parameter type: int2",
             OverflowError,
         ),
         (
             [20, 20],
             [None, -(2**63) - 1],
-            "invalid input for query argument $2 (int8): -9223372036854775809 "
-            "(value out of int8 range (-9223372036854775808..9223372036854775807): -9223372036854775809)",
+            "invalid input for query argument $2: -9223372036854775809 "
+            "(value out of int8 range (-9223372036854775808..9223372036854775807): -9223372036854775809); "
+            "parameter type: int8",
             OverflowError,
         ),
         (
             [25],
             ["a\x00b"],
-            "invalid input for query argument $1 (text): 'a\\x00b' "
-            "(PostgreSQL text cannot contain NUL (\\x00) characters: found at index 1)",
+            "invalid input for query argument $1: 'a\\x00b' "
+            "(PostgreSQL text cannot contain NUL (\\x00) characters: found at index 1); parameter type: text",
             ValueError,
         ),
         (
             [23],
             ["1"],
-            "invalid input for query argument $1 (int4): '1' (expected int, got str)",
+            "invalid input for query argument $1: '1' (expected int, got str); parameter type: int4",
             TypeError,
         ),
         (
             [23],
             [1.5],
-            "invalid input for query argument $1 (int4): 1.5 "
-            "(expected an integer, got float 1.5 with a fractional part)",
+            "invalid input for query argument $1: 1.5 "
+            "(expected an integer, got float 1.5 with a fractional part); parameter type: int4",
             ValueError,
         ),
         (
             [23],
             [math.nan],
-            "invalid input for query argument $1 (int4): nan (expected an integer, got float nan)",
+            "invalid input for query argument $1: nan (expected an integer, got float nan); "
+            "parameter type: int4",
             ValueError,
         ),
         (
             [1114],
             [datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)],
-            "invalid input for query argument $1 (timestamp): "
-            "datetime.datetime(2020, 1, 1, 0, 0, tzinfo=datetime.timezone.utc) "
-            "(expected a naive datetime for timestamp, got an aware one)",
+            "invalid input for query argument $1: datetime.datetime(2020, 1, 1, 0, 0, tzin... "
+            "(expected a naive datetime for timestamp, got an aware one); parameter type: timestamp",
             ValueError,
         ),
     ],
@@ -234,20 +347,27 @@ def test_bad_values_raise_data_error(
 
 def test_the_first_bad_argument_is_named() -> None:
     error = encode_error(encoder(23, 23, 25), [None, "x", "a\x00"])
-    assert str(error).startswith("invalid input for query argument $2 (int4): 'x' ")
+    assert str(error).startswith("invalid input for query argument $2: 'x' ")
+    assert str(error).endswith("; parameter type: int4")
 
 
 def test_types_outside_pg_catalog_are_named_with_their_schema() -> None:
     registry = REGISTRY.copy()
     registry.add_types([TypeInfo(50003, "posint", "public", "domain", base_oid=23)])
     error = encode_error(ParameterEncoder.for_types(registry, [23, 50003]), [1, "two"])
-    assert str(error) == "invalid input for query argument $2 (public.posint): 'two' (expected int, got str)"
+    assert str(error) == (
+        "invalid input for query argument $2: 'two' (expected int, got str); parameter type: public.posint"
+    )
 
 
-@pytest.mark.parametrize(("size", "shown"), [(78, "'" + "x" * 78 + "'"), (79, "'" + "x" * 76 + "...")])
+# asyncpg shows the first 40 characters of the repr, then "...".
+@pytest.mark.parametrize(("size", "shown"), [(38, "'" + "x" * 38 + "'"), (39, "'" + "x" * 39 + "...")])
 def test_long_reprs_are_cut(size: int, shown: str) -> None:
     error = encode_error(encoder(23), ["x" * size])
-    assert str(error) == f"invalid input for query argument $1 (int4): {shown} (expected int, got str)"
+    assert (
+        str(error)
+        == f"invalid input for query argument $1: {shown} (expected int, got str); parameter type: int4"
+    )
 
 
 def test_an_anonymous_record_keeps_its_error_class_with_the_position() -> None:
@@ -322,8 +442,9 @@ def test_non_finite_numerics_encode(value: Any, wire: bytes, decoded: str) -> No
 def test_numerics_beyond_postgresql_range_raise_data_error() -> None:
     error = encode_error(encoder(1700), [Decimal("1E+200000")])
     assert str(error) == (
-        "invalid input for query argument $1 (numeric): Decimal('1E+200000') "
-        "(value out of numeric range: at most 131072 digits before the decimal point, got 200001)"
+        "invalid input for query argument $1: Decimal('1E+200000') "
+        "(value out of numeric range: at most 131072 digits before the decimal point, got 200001); "
+        "parameter type: numeric"
     )
     assert type(error.__cause__) is OverflowError
     assert encoder(1700).encode([Decimal("1E+131071")])[0] is not None
@@ -336,7 +457,7 @@ def test_whole_floats_are_accepted_for_integers() -> None:
         struct.pack("!q", 10**18),
     )
     assert str(encode_error(encoder(21), [40000.0])).startswith(
-        "invalid input for query argument $1 (int2): 40000.0"
+        "invalid input for query argument $1: 40000.0 ("
     )
 
 
@@ -372,6 +493,8 @@ def test_timestamp_and_timestamptz_with_naive_and_aware_datetimes(kolkata_time: 
     assert aware_india is not None and tz.decode(aware_india) == utc - datetime.timedelta(hours=5, minutes=30)
     assert naive_local == aware_india != aware_utc
     # timestamp refuses the aware one (see test_bad_values_raise_data_error), naming it.
-    assert "(timestamp): datetime.datetime(2024, 5, 1, 12, 30, tzinfo=datetime.timezone(" in str(
-        encode_error(encoder(1114), [india])
+    refused = str(encode_error(encoder(1114), [india]))
+    assert refused.startswith(
+        "invalid input for query argument $1: datetime.datetime(2024, 5, 1, 12, 30, tz..."
     )
+    assert refused.endswith("; parameter type: timestamp")
