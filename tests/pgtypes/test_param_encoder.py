@@ -22,6 +22,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pgasync.cluster import Cluster
+from pgasync.demo._session import BlockingSession
 from pgtypes import BINARY, MAX_ARGUMENTS, TEXT, Codec, ParameterEncoder, TypeInfo, TypeRegistry
 from pgwire.exceptions import (
     DataError,
@@ -31,6 +33,7 @@ from pgwire.exceptions import (
     PostgresError,
     UnsupportedClientFeatureError,
 )
+from tests.pgtypes.live import TypeSession
 
 REGISTRY = TypeRegistry.default()
 
@@ -498,3 +501,22 @@ def test_timestamp_and_timestamptz_with_naive_and_aware_datetimes(kolkata_time: 
         "invalid input for query argument $1: datetime.datetime(2024, 5, 1, 12, 30, tz..."
     )
     assert refused.endswith("; parameter type: timestamp")
+
+
+# -- live: a statement with more parameters than may be sent ---------------------------------------
+
+
+def test_live_statement_with_40000_parameters(cluster: Cluster) -> None:
+    # The server describes it (ParameterDescription's count is unsigned 16-bit, here 0x9c40);
+    # the encoder then refuses to send that many arguments, as asyncpg does. A session of its
+    # own, so that a protocol failure here cannot break the shared one.
+    sql = "SELECT array_length(ARRAY[" + ", ".join(f"${n}::int4" for n in range(1, 40001)) + "], 1)"
+    with BlockingSession.connect(cluster.host, cluster.port, user=cluster.superuser) as blocking:
+        session = TypeSession(blocking)
+        described = session.raw_describe(sql)
+        assert described.param_oids == (23,) * 40000
+        params = ParameterEncoder.for_types(REGISTRY, described.param_oids)
+        with pytest.raises(InterfaceError, match=r"^the number of query arguments cannot exceed 32767$"):
+            params.encode(list(range(40000)))
+        # The session is still in step with the server.
+        assert session.fetchval("SELECT $1::int4 + 1", 41) == 42

@@ -233,6 +233,8 @@ def test_unknown_type_byte(decode: Callable[[int, bytes], Message], code: int, m
         (FunctionCall.decode, b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x02", "result format code 2"),
         (DataRow.decode, b"\x00\x01\xff\xff\xff\xfe", "invalid value length -2"),
         (DataRow.decode, b"\xff\xff", "negative column count -1"),
+        # An unsigned count: 0xffff is 65535 parameters (whose OIDs are missing), not -1.
+        (ParameterDescription.decode, b"\xff\xff", "needs 4 more bytes"),
         (DataRow.decode, b"\x00\x01\x00\x00\x00\x05ab", "value of 5 bytes but only 2 remain"),
         (RowDescription.decode, b"\x00\x01a\x00" + bytes(16) + b"\x00\x02", "format code 2"),
         (CopyInResponse.decode, b"\x02\x00\x00", "overall format 2"),
@@ -300,7 +302,10 @@ def test_specific_violations(decode: Callable[[bytes], Message], payload: bytes,
         (NotificationResponse(2**31, "c"), "NotificationResponse.process_id .* got 2147483648"),
         (NegotiateProtocolVersion(2**31), "NegotiateProtocolVersion.newest_minor .* got 2147483648"),
         (ParameterDescription((-1,)), "ParameterDescription.type_oids element .* got -1"),
-        (ParameterDescription((0,) * 32768), "ParameterDescription.type_oids has 32768 elements"),
+        (
+            ParameterDescription((0,) * 65536),
+            "ParameterDescription.type_oids has 65536 elements; the protocol allows at most 65535",
+        ),
         (ParameterStatus("a", "b\x00"), "ParameterStatus.value must not contain a NUL"),
         (ReadyForQuery("X"), "ReadyForQuery.status must be a TransactionStatus, got 'X'"),  # type: ignore[arg-type]
         (DataRow((None,) * 32768), "DataRow.values has 32768 elements"),

@@ -241,6 +241,17 @@ def _typed_payload(wire: bytes) -> tuple[int, bytes]:
     return wire[0], wire[5:]
 
 
+def test_parameter_description_count_is_unsigned() -> None:
+    # The server writes the count as an unsigned 16-bit value (a statement may have up to
+    # 65535 parameters): 40000 is 0x9c40, which a signed read would take for -25536.
+    for count, count_bytes in [(32768, b"\x80\x00"), (40000, b"\x9c\x40"), (65535, b"\xff\xff")]:
+        oids = tuple(range(1, count + 1))
+        wire = b"t" + (6 + 4 * count).to_bytes(4, "big") + count_bytes
+        wire += b"".join(oid.to_bytes(4, "big") for oid in oids)
+        assert ParameterDescription(oids).encode() == wire
+        assert decode_backend(*_typed_payload(wire)) == ParameterDescription(oids)
+
+
 def _ids(cases: list[tuple[Message, bytes]]) -> list[str]:
     return [f"{type(message).__name__}-{index}" for index, (message, _) in enumerate(cases)]
 

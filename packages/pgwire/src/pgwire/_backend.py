@@ -19,7 +19,6 @@ from pgwire._buffer import ENCODING, ERRORS, PayloadReader, cstring, int32
 from pgwire._checks import (
     INT32_MAX,
     NoPayload,
-    check_count,
     check_int32,
     check_secret_key,
     check_uint32,
@@ -57,6 +56,8 @@ __all__ = [
 ]
 
 _NULL: Final = int32(-1)
+#: ParameterDescription's count is unsigned 16-bit, so a statement has at most 65535 parameters.
+_MAX_PARAMETERS: Final = 0xFFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,33 +377,42 @@ class NotificationResponse(BackendMessage):
 
 @dataclass(frozen=True, slots=True)
 class ParameterDescription(BackendMessage):
-    """ParameterDescription (B): the type OID of each parameter of a described statement."""
+    """ParameterDescription (B): the type OID of each parameter of a described statement.
+
+    The count is documented as an ``Int16``, but the server writes and reads it as unsigned
+    (``pq_sendint16`` / ``pq_getmsgint``), and a statement may have up to 65535 parameters, so
+    it is read and written as an unsigned 16-bit value.
+    """
 
     type_code: ClassVar[bytes] = b"t"
 
     type_oids: tuple[int, ...]
 
     def encode_payload(self) -> bytes:
-        """``Int16`` count then one ``Int32`` OID each.
+        """Unsigned 16-bit count then one ``Int32`` OID each.
 
         Raises:
-            LocalProtocolError: more than 32767 OIDs, or an OID that is not unsigned 32-bit.
+            LocalProtocolError: more than 65535 OIDs, or an OID that is not unsigned 32-bit.
         """
         oids = self.type_oids
-        check_count(len(oids), "ParameterDescription.type_oids")
+        if len(oids) > _MAX_PARAMETERS:
+            raise LocalProtocolError(
+                f"ParameterDescription.type_oids has {len(oids)} elements; "
+                f"the protocol allows at most {_MAX_PARAMETERS}"
+            )
         for oid in oids:
             check_uint32(oid, "ParameterDescription.type_oids element")
-        return struct.pack(f"!h{len(oids)}I", len(oids), *oids)
+        return struct.pack(f"!H{len(oids)}I", len(oids), *oids)
 
     @classmethod
     def decode(cls, payload: bytes) -> Self:
         """Parse the payload.
 
         Raises:
-            RemoteProtocolError: a truncated payload, a negative count or trailing bytes.
+            RemoteProtocolError: a truncated payload or trailing bytes.
         """
         reader = PayloadReader(payload, "ParameterDescription")
-        count = reader.count("parameter")
+        count = reader.uint16()
         oids = tuple(reader.uint32() for _ in range(count))
         reader.finish()
         return cls(oids)
