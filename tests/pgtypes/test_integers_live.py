@@ -134,6 +134,21 @@ def test_live_void_function(type_session: TypeSession) -> None:
         assert codec(2278, fmt).decode(data) is None
 
 
+@pytest.mark.parametrize("value", ["anything", 5, b"\x00", [1, 2], object()])
+def test_live_void_parameter_takes_any_value(type_session: TypeSession, value: object) -> None:
+    # Any value is sent as the empty void (not NULL), None as NULL, as asyncpg does.
+    assert type_session.raw_describe("SELECT $1::void").param_oids == (2278,)
+    row = type_session.fetch("SELECT $1::void, $1::void IS NULL, $1::void::text", value)[0]
+    assert list(row) == [None, False, ""]
+    row = type_session.fetch("SELECT $1::void, $1::void IS NULL", None)[0]
+    assert list(row) == [None, True]
+    # A void argument next to a void-returning function (functions cannot take void arguments).
+    assert type_session.fetchval("SELECT coalesce($1::void, pg_sleep(0)) IS NULL", value) is False
+    for fmt in (BINARY, TEXT):
+        first, text = type_session.echo("void", codec(2278, fmt).encode(value), fmt)
+        assert (first, text) == (b"", "")
+
+
 def test_live_ctid(type_session: TypeSession) -> None:
     rows = [
         type_session.select("ctid FROM pg_class WHERE relname = 'pg_type'", fmt) for fmt in (BINARY, TEXT)

@@ -406,10 +406,12 @@ def decode_char_text(data: bytes) -> bytes:
 
 
 def encode_void(value: object) -> bytes:
-    """``None`` as the empty value (``void_send`` and ``void_out`` produce nothing)."""
-    if value is None:
-        return b""
-    raise type_error("None", value)
+    """The empty value, whatever ``value`` is (``void_recv`` and ``void_in`` read nothing).
+
+    A void has no value to check, so any Python object is accepted and ignored, as asyncpg
+    does; the parameter encoder sends ``None`` as NULL before this is reached.
+    """
+    return b""
 
 
 def decode_void(data: bytes) -> None:
