@@ -210,7 +210,8 @@ def test_live_tuple_format(type_session: TypeSession) -> None:
         ("'-infinity'::timestamp", TIMESTAMP_OID, (-(2**63),)),
         ("'2000-01-01 05:30:00.000001+05:30'::timestamptz", TIMESTAMPTZ_OID, (1,)),
         ("'24:00:00'::time", TIME_OID, (86_400_000_000,)),
-        ("'12:00:00+05:30'::timetz", TIMETZ_OID, (43_200_000_000, 19800)),
+        ("'12:00:00+05:30'::timetz", TIMETZ_OID, (43_200_000_000, -19800)),
+        ("'00:00:01-08'::timetz", TIMETZ_OID, (1_000_000, 28800)),
         ("'1 year 2 mons 3 days 00:00:01'::interval", INTERVAL_OID, (14, 3, 1_000_000)),
     ]
     for expression, oid, expected in cases:

@@ -14,7 +14,7 @@ import json
 import struct
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Final
 
@@ -289,6 +289,27 @@ def test_tuple_codecs_for_timestamp_interval_and_composite(session: TypeSession)
     assert (
         session.fetchval(f"SELECT $1::{ITEM}::text", {"id": 4, "name": "n"}, registry=registry) == "(4,n,,)"
     )
+
+
+def test_tuple_codec_for_timetz_counts_the_zone_west_of_utc(session: TypeSession) -> None:
+    # asyncpg's timetz tuple is (microseconds, the wire's zone offset): seconds west of UTC.
+    registry = new_registry()
+    registry.set_type_codec(builtin("timetz"), encoder=tuple, decoder=tuple, format="tuple")
+    row = session.fetch(
+        "SELECT '12:00:00+05:30'::timetz, '00:00:01.5-08'::timetz, '23:59:59Z'::timetz", registry=registry
+    )[0]
+    assert list(row) == [(43_200_000_000, -19800), (1_500_000, 28800), (86_399_000_000, 0)]
+    sent = session.fetch(
+        "SELECT $1::timetz::text, $2::timetz::text, $3::timetz",
+        (43_200_000_000, -19800),
+        (1_500_000, 28800),
+        (0, -3600),
+        registry=registry,
+    )[0]
+    assert list(sent) == ["12:00:00+05:30", "00:00:01.5-08", (0, -3600)]
+    registry.reset_type_codec(builtin("timetz"))
+    back = session.fetchval("SELECT '12:00:00+05:30'::timetz", registry=registry)
+    assert back == time(12, tzinfo=timezone(timedelta(hours=5, minutes=30)))
 
 
 def test_binary_codec_override_for_int8(session: TypeSession) -> None:

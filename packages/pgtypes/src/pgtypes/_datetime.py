@@ -28,7 +28,10 @@ int32 zone offset in seconds *west* of UTC; interval is int64 microseconds, int3
 months. The text codecs live in :mod:`pgtypes._datetime_text`.
 
 :data:`TUPLE_CODECS` serves asyncpg's ``format='tuple'`` codecs (reference 9.2): the binary
-value as a tuple of the wire integers.
+value as a tuple of the wire integers, unchanged. So timetz's is ``(microseconds, zone offset in
+seconds)`` with the zone counted as the wire counts it, *west* of UTC (UTC+05:30 is ``-19800``,
+the negated ``utcoffset()``): asyncpg documents "time zone offset in seconds" and passes that
+integer through as it is, so code written for asyncpg's tuples gets the same numbers here.
 """
 
 from __future__ import annotations
@@ -409,7 +412,7 @@ def _tuple_ints(type_name: str, value: object, fields: tuple[tuple[str, tuple[in
 _DAYS_FIELD: Final = (("days since 2000-01-01", _INT32_RANGE),)
 _US_FIELD: Final = (("microseconds", _INT64_RANGE),)
 _TIMESTAMP_FIELD: Final = (("microseconds since 2000-01-01", _INT64_RANGE),)
-_TIMETZ_FIELDS: Final = (("microseconds", _INT64_RANGE), ("utc_offset_seconds", (-(2**31) + 1, 2**31 - 1)))
+_TIMETZ_FIELDS: Final = (("microseconds", _INT64_RANGE), ("zone seconds west of UTC", _INT32_RANGE))
 _INTERVAL_FIELDS: Final = (("months", _INT32_RANGE), ("days", _INT32_RANGE), ("microseconds", _INT64_RANGE))
 
 
@@ -434,15 +437,14 @@ def _tuple_decode_time(data: bytes) -> tuple[int, ...]:
 
 
 def _tuple_encode_timetz(value: tuple[int, ...]) -> bytes:
-    us, east = _tuple_ints("timetz", value, _TIMETZ_FIELDS)
-    return _TIMETZ.pack(us, -east)
+    # The zone goes out as given: seconds west of UTC, the wire's sign (as asyncpg sends it).
+    return _TIMETZ.pack(*_tuple_ints("timetz", value, _TIMETZ_FIELDS))
 
 
 def _tuple_decode_timetz(data: bytes) -> tuple[int, ...]:
     if len(data) != 12:
         raise _length_error("timetz", 12, data)
-    us, west = _unpack_timetz(data)
-    return us, -west
+    return _unpack_timetz(data)
 
 
 def _tuple_encode_timestamp(value: tuple[int, ...]) -> bytes:
