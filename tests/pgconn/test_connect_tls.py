@@ -379,9 +379,10 @@ async def test_cancel_over_tls(cluster: Cluster, tls: TlsFiles, monkeypatch: pyt
             await connection.fetchval("SELECT pg_sleep(30)", timeout=0.3)
         assert time.monotonic() - started < 5.0
         # The CancelRequest went over TLS (as libpq sends it), and the server stopped the
-        # query, so the connection is in sync and usable.
-        assert len(opened_with_tls) == 1
+        # query, so the connection is in sync and usable (the next query waits for the
+        # recovery that runs after the deadline).
         assert await connection.fetchval("SELECT 42") == 42
+        assert len(opened_with_tls) == 1
     finally:
         await connection.close()
 

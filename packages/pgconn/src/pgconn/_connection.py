@@ -1,78 +1,42 @@
 """``Connection``: queries, prepared statements and transactions over one server connection.
 
 The public methods follow asyncpg's (``execute``, ``executemany``, ``fetch``, ``fetchrow``,
-``fetchval``, ``fetchmany``, ``prepare``, ``transaction``, ``close``, ...). Under them, one
-path runs every statement: find (or prepare and describe) the statement, introspect types
-the registry does not know, encode the arguments before anything is sent, and send one
-pipelined request ending in Sync, whose answer an exchange collects (:mod:`pgconn._exchanges`).
-Timeouts and task cancellation go through :meth:`Connection._run`: a CancelRequest on a
-separate connection, then waiting for ReadyForQuery, so the connection is left in sync (or
-closed when it cannot be).
+``fetchval``, ``fetchmany``, ``prepare``, ``transaction``, ``close``, ...). How each request
+runs, its deadline and the recovery after an interrupted one are in :mod:`pgconn._runner`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pgwire
-from pgconn._cancel import send_cancel_request
+from pgconn._batches import execute_in_batches
 from pgconn._codec_methods import TypeCodecMethods
 from pgconn._config import Address, ConnectionParameters
-from pgconn._exchanges import Described, DescribeExchange, Executed, ExecuteExchange, SimpleExchange
+from pgconn._cursor import CursorFactory
+from pgconn._listener_methods import ListenerMethods
+from pgconn._listeners import ConnectionListeners
 from pgconn._prepared import PreparedStatement
-from pgconn._protocol import Exchange, WireProtocol
+from pgconn._protocol import WireProtocol
+from pgconn._runner import StatementRunner
 from pgconn._settings import ConnectionSettings
-from pgconn._statement import StatementCache, StatementState
+from pgconn._statement import StatementCache
 from pgconn._transaction import Transaction
-from pgtypes import (
-    INTROSPECTION_SQL,
-    Record,
-    ServerVersion,
-    TypeRegistry,
-    parse_server_version,
-    type_infos_from_rows,
-)
+from pgtypes import Record, ServerVersion, TypeRegistry, parse_server_version
 from pgwire import TransactionStatus
-from pgwire.exceptions import (
-    ConnectionDoesNotExistError,
-    DataError,
-    FeatureNotSupportedError,
-    InterfaceError,
-    InvalidCachedStatementError,
-    OutdatedSchemaCacheError,
-    PostgresError,
-)
+from pgwire.exceptions import ConnectionDoesNotExistError, PostgresError
 
 __all__ = ["Connection"]
 
-_SYNC = pgwire.Sync()
-
-#: What a request is made of: messages, and runs of Bind/Execute pairs.
-Outgoing = pgwire.FrontendMessage | pgwire.BindExecuteBatch
-
-_OID_ARRAY = 1028
-# Statement names are numbered per process, not per connection (as asyncpg's are), so that no
-# two connections' statements share a name when a pooler shares server sessions between them.
-_statement_numbers = itertools.count(1)
-#: How long to wait for the server to answer after a CancelRequest before giving up on the
-#: connection (when no command_timeout says otherwise).
-_RESYNC_TIMEOUT = 10.0
 _RESET_QUERY = "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
-# The server's words when a cached plan's result columns changed under it (plancache.c,
-# RevalidateCachedQuery); the function name is the reliable part, as messages are translated.
-_PLAN_CHANGED = "cached plan must not change result type"
 
 
-def _is_stale_plan(error: PostgresError) -> bool:
-    return error.server_source_function == "RevalidateCachedQuery" or error.message == _PLAN_CHANGED
-
-
-class Connection(TypeCodecMethods):
+class Connection(ListenerMethods, TypeCodecMethods, StatementRunner):
     """A connection to a PostgreSQL server; made by :func:`pgconn.connect`, not directly.
 
     One operation runs at a time: starting a second while one is in progress raises
@@ -105,12 +69,25 @@ class Connection(TypeCodecMethods):
         )
         self._busy = False
         self._closed = False
-        self._top_transaction: Any = None
+        self._top_transaction: Transaction | None = None
+        self._recovery: asyncio.Task[None] | None = None
+        self._after_recovery: list[Callable[[], Any]] = []
         self._server_version: ServerVersion | None = None
         self._settings = ConnectionSettings(protocol.wire.parameters)
         # The protocol (kept alive by the event loop's transport) holds no reference to the
         # connection, so that a connection dropped while open is garbage-collected: __del__
         # then warns and closes the socket, as asyncpg does.
+        # The listeners, which the protocol calls, hold the connection only weakly for that reason.
+        self._listeners = ConnectionListeners(
+            weakref.ref(self),
+            address,
+            params,
+            protocol.loop,
+            current_query=lambda: getattr(protocol.exchange, "query", None),
+        )
+        protocol.on_notification = self._listeners.on_notification
+        protocol.on_notice = self._listeners.on_notice
+        protocol.on_lost = self._listeners.on_lost
 
     def __del__(self) -> None:
         if getattr(self, "_closed", True) or self._protocol.is_lost:
@@ -162,287 +139,115 @@ class Connection(TypeCodecMethods):
         """The SQL :meth:`reset` runs; override in a subclass to change it."""
         return _RESET_QUERY
 
-    def _check_open(self) -> None:
-        if self.is_closed():
-            raise InterfaceError("connection is closed")
-
-    def _enter(self) -> None:
-        self._check_open()
-        if self._busy:
-            raise InterfaceError("cannot perform operation: another operation is in progress")
-        self._busy = True
-
-    def _timeout(self, timeout: float | None) -> float | None:
-        """The seconds an operation may take (``None``: ``command_timeout``).
-
-        Raises:
-            ValueError: ``timeout`` is a bool or not a number.
-            TimeoutError: ``timeout`` is zero or negative: it has passed before anything is sent.
-        """
-        if timeout is None:
-            return self._command_timeout
-        try:
-            if isinstance(timeout, bool):
-                raise TypeError(timeout)
-            seconds = float(timeout)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"invalid timeout value: expected non-negative float (got {timeout!r})"
-            ) from None
-        if seconds <= 0:
-            raise TimeoutError
-        return seconds
-
-    # -- the one path every request takes ---------------------------------------------------
-
-    async def _run(self, exchange: Exchange, messages: Sequence[Outgoing]) -> Any:
-        """Send ``messages``, wait for ``exchange``'s answer; cancel and resync if interrupted.
-
-        The future is awaited directly (no shield: one event-loop turn less per query); a
-        cancellation cancels it, and the exchange still follows the cycle to its end.
-        """
-        future = self._protocol.start(exchange, *messages)
-        try:
-            return await future
-        except asyncio.CancelledError:
-            await self._cancel_and_resync(exchange)
-            raise
-
-    async def _cancel_and_resync(self, exchange: Exchange) -> None:
-        """Ask the server to stop, then wait for the cycle's ReadyForQuery; else close."""
-        if exchange.finished:
-            return
-        limit = self._command_timeout or _RESYNC_TIMEOUT
-        try:
-            key = self._protocol.wire.backend_key
-            if key is not None:
-                async with asyncio.timeout(limit):
-                    await send_cancel_request(self._address, key, self._tls)
-            async with asyncio.timeout(limit):
-                await asyncio.wait([exchange.when_finished()])
-        except BaseException:
-            self.terminate()
-            raise
-        if not exchange.finished:
-            self.terminate()
-
-    async def _describe(self, query: str, name: str) -> StatementState:
-        messages: list[pgwire.FrontendMessage] = [*self._cache.take_close_messages()]
-        messages += [pgwire.Parse(name, query), pgwire.Describe("S", name), pgwire.Sync()]
-        described: Described = await self._run(DescribeExchange(self._loop, query), messages)
-        oids = [*described.param_oids, *(f.type_oid for f in described.fields or ())]
-        if self._registry.missing_oids(oids):
-            await self._introspect(oids)
-        return StatementState(
-            name, query, described.param_oids, described.fields, self._registry, self._loop.time()
-        )
-
-    async def _introspect(self, oids: Iterable[int]) -> None:
-        """Teach the registry the types among ``oids`` it does not know, in one query."""
-        missing = sorted(self._registry.missing_oids(oids))
-        if not missing:
-            return
-        # Introspection uses the built-in codecs only, so a user's codec cannot break it.
-        state = self._cache.get(INTROSPECTION_SQL, self._loop.time())
-        if state is None or state.registry is not TypeRegistry.default():
-            name = self._statement_name() if self._cache.accepts(INTROSPECTION_SQL) else ""
-            described = await self._run(
-                DescribeExchange(self._loop, INTROSPECTION_SQL),
-                [pgwire.Parse(name, INTROSPECTION_SQL), pgwire.Describe("S", name), pgwire.Sync()],
-            )
-            state = StatementState(
-                name, INTROSPECTION_SQL, described.param_oids, described.fields, TypeRegistry.default(), 0.0
-            )
-            if name:
-                self._cache.put(state)
-        # One execution whose only argument ($1, an oid[]) is the list of missing OIDs.
-        executed = await self._execute_state(state, [(missing,)], Record, rows=True, limit=0)
-        self._registry.add_types(type_infos_from_rows(executed.rows))
-
-    def _statement_name(self) -> str:
-        return f"__pgconn_stmt_{next(_statement_numbers)}__"
-
-    async def _statement(self, query: str) -> StatementState:
-        """The cached statement for ``query``, or a new one (named when cacheable)."""
-        state = self._cache.get(query, self._loop.time())
-        if state is not None:
-            return state
-        if self._cache.accepts(query):
-            state = await self._describe(query, self._statement_name())
-            self._cache.put(state)
-            return state
-        return await self._describe(query, "")
-
-    async def _execute_state(
-        self,
-        state: StatementState,
-        arg_sets: Sequence[Sequence[Any]],
-        record_class: type[Record],
-        *,
-        rows: bool,
-        limit: int,
-    ) -> Executed:
-        """Bind and execute ``state`` once per argument set, in one pipelined request."""
-        encoder = state.encoder
-        # Every argument is encoded before anything is sent, so a bad one leaves nothing half-sent.
-        if len(arg_sets) == 1:
-            encoded = [encoder.encode(arg_sets[0])]
-        else:
-            try:
-                encoded = encoder.encode_many(arg_sets)
-            except DataError:
-                # Encoded again one by one, only to name the bad element as asyncpg does.
-                for index, args in enumerate(arg_sets):
-                    try:
-                        encoder.encode(args)
-                    except DataError as error:
-                        raise DataError.client_side(
-                            f"{error.message} (in element #{index} of the executemany() sequence)"
-                        ) from error
-                raise
-        decoder = state.decoder(record_class) if rows else None
-        result_formats = decoder.result_formats if decoder is not None else state.result_formats
-        messages: list[pgwire.FrontendMessage | pgwire.BindExecuteBatch] = [
-            *self._cache.take_close_messages()
-        ]
-        if not state.name:
-            # The unnamed statement may not survive between requests behind a transaction-mode
-            # pooler (PgBouncer), so it is parsed again in the request that uses it.
-            messages.append(pgwire.Parse("", state.query, state.param_oids))
-        # Bind/Execute pairs from the statement's cached template, then one Sync.
-        messages.append(pgwire.BindExecuteBatch(state.name, encoder.formats, encoded, result_formats, limit))
-        messages.append(_SYNC)
-        return await self._run(ExecuteExchange(self._loop, state.query, decoder), messages)  # type: ignore[no-any-return]
-
-    async def _execute(
-        self,
-        query: str,
-        arg_sets: Sequence[Sequence[Any]],
-        record_class: type[Record] | None,
-        *,
-        rows: bool = True,
-        limit: int = 0,
-    ) -> Executed:
-        """Run ``query`` through the statement cache, re-preparing once if its plan went stale."""
-        klass = self._record_class if record_class is None else record_class
-        # A cache hit needs no coroutine of its own: this runs once per query.
-        state = self._cache.get(query, self._loop.time())
-        if state is None:
-            state = await self._statement(query)
-        try:
-            return await self._execute_state(state, arg_sets, klass, rows=rows, limit=limit)
-        except FeatureNotSupportedError as error:
-            if not _is_stale_plan(error):
-                raise
-            self._cache.discard(query)
-            if self.is_in_transaction():
-                raise InvalidCachedStatementError.client_side(
-                    "cached statement plan is invalid due to a database schema or configuration change",
-                    detail=error.detail,
-                    hint="The prepared statement's result changed after it was prepared (for example "
-                    "after ALTER TABLE); it cannot be re-prepared inside this transaction. Retry the "
-                    "transaction.",
-                ) from error
-        except OutdatedSchemaCacheError:
-            self._registry.clear_types()
-            self._cache.clear()
-            raise
-        state = await self._statement(query)
-        return await self._execute_state(state, arg_sets, klass, rows=rows, limit=limit)
-
-    async def _simple_query(self, query: str) -> str:
-        """One Query message (the simple protocol); the status of its last command.
-
-        Close messages of evicted statements go first, ended by a Sync of their own: the
-        extended-query messages must be closed by Sync before a Query may follow (protocol
-        docs, "Extended Query").
-        """
-        messages: list[pgwire.FrontendMessage] = [*self._cache.take_close_messages()]
-        syncs = 0
-        if messages:
-            messages.append(pgwire.Sync())
-            syncs = 1
-        messages.append(pgwire.Query(query))
-        exchange = SimpleExchange(self._loop, query, self._protocol.send, syncs_before=syncs)
-        return await self._run(exchange, messages)  # type: ignore[no-any-return]
-
-    async def _operation(self, timeout: float | None, action: Callable[[], Any]) -> Any:
-        """Run one public operation: the busy check, the timeout, and the cleanup."""
-        self._enter()
-        try:
-            seconds = self._timeout(timeout)
-            if seconds is None:
-                return await action()
-            async with asyncio.timeout(seconds):
-                return await action()
-        finally:
-            self._busy = False
-
     # -- queries ----------------------------------------------------------------------------
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
         """Run SQL; return the status of the last command (``INSERT 0 1``).
 
-        Without arguments the simple query protocol runs (several statements allowed); with
-        arguments, one statement with the extended protocol.
+        Without arguments the simple query protocol runs (several statements allowed, no
+        statement cache); with arguments, one statement with the extended protocol.
+
+        Args:
+            query: the SQL text; ``$1``, ``$2``... are the arguments.
+            args: the values of ``$1``, ``$2``...
+            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+
+        Returns:
+            The CommandComplete tag of the (last) statement, e.g. ``"INSERT 0 1"``.
 
         Raises:
-            PostgresError: the server's error. DataError: an argument cannot be encoded.
-            InterfaceError: the connection is closed or busy. TimeoutError: ``timeout`` passed.
+            PostgresError: the server's error, as its SQLSTATE's class.
+            DataError: an argument cannot be encoded (nothing was sent).
+            InterfaceError: the connection is closed or busy, or too many arguments.
+            TimeoutError: ``timeout`` passed (the server is asked to stop in the background).
         """
         if not args:
 
             async def simple() -> str:
                 return await self._simple_query(query)
 
-            return await self._operation(timeout, simple)  # type: ignore[no-any-return]
+            return await self._operation(timeout, simple, query, args)
 
         async def extended() -> str:
             return (await self._execute(query, [args], None, rows=False)).status
 
-        return await self._operation(timeout, extended)  # type: ignore[no-any-return]
+        return await self._operation(timeout, extended, query, args)
 
     async def executemany(
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
     ) -> None:
-        """Run ``command`` once per argument sequence, in one pipelined request.
+        """Run ``command`` once per argument sequence, pipelined, streaming ``args``.
 
-        Atomic as in asyncpg: outside a transaction the whole batch is one implicit
-        transaction, so an error leaves none of it applied.
+        ``args`` may be any iterable, a generator of millions of rows included: it is consumed
+        in bounded batches, each sent under the transport's flow control. Atomic as in asyncpg:
+        outside a transaction the whole run is one implicit transaction, so an error (the
+        server's, an argument's, or the iterable's own) leaves none of it applied; inside a
+        transaction the batches already executed stay executed and the error propagates.
+
+        Args:
+            command: the SQL statement.
+            args: an iterable of argument sequences.
+            timeout: seconds for the whole operation.
+
+        Raises:
+            DataError: an element is not a sequence or holds a value that cannot be encoded
+                (the message names the element).
+            PostgresError: the server's error. InterfaceError, TimeoutError: as :meth:`execute`.
         """
-        arg_sets = [tuple(item) for item in args]
 
         async def run() -> None:
-            if arg_sets:
-                await self._execute(command, arg_sets, None, rows=False)
+            await execute_in_batches(self, command, args)
 
-        await self._operation(timeout, run)
+        await self._operation(timeout, run, command, args)
 
     async def fetch(
         self, query: str, *args: Any, timeout: float | None = None, record_class: type[Record] | None = None
     ) -> list[Record]:
-        """Run a query and return all its rows as records."""
+        """Run a query and return all its rows.
+
+        Args:
+            query: the SQL text. args: the values of ``$1``, ``$2``...
+            timeout: seconds for the whole operation.
+            record_class: the class of the rows (a subclass of ``Record``).
+
+        Returns:
+            A list of records, ``[]`` when there are none.
+
+        Raises:
+            As :meth:`execute`.
+        """
 
         async def run() -> list[Record]:
             return (await self._execute(query, [args], record_class)).rows
 
-        return await self._operation(timeout, run)  # type: ignore[no-any-return]
+        return await self._operation(timeout, run, query, args)
 
     async def fetchrow(
         self, query: str, *args: Any, timeout: float | None = None, record_class: type[Record] | None = None
     ) -> Record | None:
-        """Run a query and return its first row, or None when it returns none."""
+        """Run a query and return its first row (the rest are not sent), or None.
+
+        Raises:
+            As :meth:`execute`.
+        """
 
         async def run() -> Record | None:
             rows = (await self._execute(query, [args], record_class, limit=1)).rows
             return rows[0] if rows else None
 
-        return await self._operation(timeout, run)  # type: ignore[no-any-return]
+        return await self._operation(timeout, run, query, args)
 
     async def fetchval(
         self, query: str, *args: Any, column: int | str = 0, timeout: float | None = None
     ) -> Any:
-        """Run a query and return one value of its first row (``column``: index or name)."""
+        """Run a query and return one value of its first row, or None when there is no row.
+
+        Args:
+            column: the value's index or column name.
+
+        Raises:
+            As :meth:`execute`; IndexError or KeyError for a ``column`` the row lacks.
+        """
         row = await self.fetchrow(query, *args, timeout=timeout)
         return None if row is None else row[column]
 
@@ -454,7 +259,11 @@ class Connection(TypeCodecMethods):
         timeout: float | None = None,
         record_class: type[Record] | None = None,
     ) -> list[Record]:
-        """Run a query once per argument sequence (one pipelined request); all rows, in order."""
+        """Run a query once per argument sequence (one pipelined request); all rows, in order.
+
+        Raises:
+            As :meth:`executemany`.
+        """
         arg_sets = [tuple(item) for item in args]
 
         async def run() -> list[Record]:
@@ -462,7 +271,7 @@ class Connection(TypeCodecMethods):
                 return []
             return (await self._execute(query, arg_sets, record_class)).rows
 
-        return await self._operation(timeout, run)  # type: ignore[no-any-return]
+        return await self._operation(timeout, run, query, arg_sets)
 
     async def prepare(
         self,
@@ -474,8 +283,19 @@ class Connection(TypeCodecMethods):
     ) -> PreparedStatement:
         """Prepare ``query`` as a server-side statement (never through the statement cache).
 
-        ``name``: the statement's server-side name (reachable with ``EXECUTE name``); by
-        default a generated one, or the unnamed statement when the cache is off.
+        Args:
+            query: the SQL text.
+            name: the statement's server-side name (reachable with ``EXECUTE name``); by
+                default a generated one, or the unnamed statement when the cache is off.
+            timeout: seconds for preparing (and introspecting unknown types).
+            record_class: the class of the rows it returns.
+
+        Returns:
+            A :class:`PreparedStatement`.
+
+        Raises:
+            PostgresError: the server refused the statement (syntax error, unknown table...).
+            InterfaceError, TimeoutError: as :meth:`execute`.
         """
 
         async def run() -> PreparedStatement:
@@ -487,21 +307,86 @@ class Connection(TypeCodecMethods):
                 self, state, self._record_class if record_class is None else record_class
             )
 
-        return await self._operation(timeout, run)  # type: ignore[no-any-return]
+        return await self._operation(timeout, run, query)
+
+    def cursor(
+        self,
+        query: str,
+        *args: Any,
+        prefetch: int | None = None,
+        timeout: float | None = None,
+        record_class: type[Record] | None = None,
+        scrollable: bool = False,
+        hold: bool = False,
+    ) -> CursorFactory:
+        """A cursor over ``query``'s rows; nothing is sent until it is iterated or awaited.
+
+        ``async for row in connection.cursor(...)`` fetches ``prefetch`` rows (default 50)
+        per round trip; ``cursor = await connection.cursor(...)`` gives a :class:`Cursor` to
+        drive by hand. A plain cursor needs a transaction and ends with it.
+
+        Args:
+            query: the SQL query. args: the values of ``$1``, ``$2``...
+            prefetch: rows per round trip of ``async for`` (only for iteration).
+            timeout: seconds for opening the cursor (and, for ``async for``, each fetch).
+            record_class: the class of the rows.
+            scrollable: declare a ``SCROLL`` cursor, which :meth:`Cursor.scroll` can move
+                backward and to absolute positions. The server may have to keep the rows it
+                produced (in ``work_mem``, then temporary files) for plans that cannot run
+                backward.
+            hold: declare a ``WITH HOLD`` cursor, which needs no transaction and outlives
+                the one it was opened in; close it with :meth:`Cursor.close`. At the end of
+                its transaction the server computes and stores every remaining row (memory,
+                then temporary files), which costs as much as fetching the whole result.
+
+        Returns:
+            A :class:`CursorFactory`.
+
+        Raises (when iterated or awaited):
+            NoActiveSQLTransactionError: no transaction is active (and ``hold`` is False).
+            InterfaceError: ``prefetch`` is not positive, or given for an awaited cursor.
+        """
+        self._check_open()
+        return CursorFactory(
+            self,
+            query,
+            None,
+            args,
+            prefetch=prefetch,
+            timeout=timeout,
+            record_class=self._record_class if record_class is None else record_class,
+            scrollable=scrollable,
+            hold=hold,
+        )
 
     def transaction(
         self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
     ) -> Transaction:
-        """A transaction (a savepoint when one is already active); start it with ``async with``."""
+        """A transaction (a savepoint when one is already active); start it with ``async with``.
+
+        Args:
+            isolation: ``"serializable"``, ``"repeatable_read"``, ``"read_committed"``,
+                ``"read_uncommitted"``, or None for the session's default.
+            readonly, deferrable: BEGIN's access options.
+
+        Raises:
+            InterfaceError: the connection is closed. ValueError: an unknown ``isolation``.
+        """
         self._check_open()
         return Transaction(self, isolation, readonly, deferrable)
 
     async def reset(self, *, timeout: float | None = None) -> None:
-        """Bring the session back to a clean state: roll back, then run :meth:`get_reset_query`."""
+        """Bring the session back to a clean state: roll back, then run :meth:`get_reset_query`.
+
+        Raises:
+            PostgresError, InterfaceError, TimeoutError: as :meth:`execute`.
+        """
 
         async def run() -> None:
+            self._listeners.clear_for_reset()
             if self.is_in_transaction():
-                if self._top_transaction is None or not self._top_transaction._managed:
+                top = self._top_transaction
+                if top is None or not top.is_managed():
                     self._loop.call_exception_handler(
                         {"message": f"Resetting connection with an active transaction {self!r}"}
                     )
@@ -516,35 +401,46 @@ class Connection(TypeCodecMethods):
     # -- closing ----------------------------------------------------------------------------
 
     async def close(self, *, timeout: float | None = None) -> None:
-        """Close gracefully: cancel a query in flight, send Terminate, wait for the socket.
+        """Close gracefully: stop a query in flight, send Terminate, wait for the socket to close.
 
-        Idempotent; on any error or cancellation the connection is aborted.
+        Idempotent; on any error or cancellation (``timeout`` included) the connection is aborted.
+
+        Args:
+            timeout: seconds for the whole close.
         """
         if self.is_closed():
             self._closed = True
+            self._stop_recovery()
+            await self._listeners.aclose()
             return
         protocol = self._protocol
         try:
             async with asyncio.timeout(timeout):
                 if protocol.exchange is not None:
-                    await self._cancel_and_resync(protocol.exchange)
+                    self._begin_recovery(protocol.exchange)
+                if self._recovery is not None:
+                    await asyncio.wait([self._recovery])
                 self._closed = True
+                self._listeners.on_closed()
                 if not protocol.is_lost and protocol.wire.is_ready:
                     protocol.send(pgwire.Terminate())
                 if protocol.transport is not None:
                     protocol.transport.close()
-                while not protocol.is_lost:
-                    await asyncio.sleep(0.001)
+                await asyncio.shield(protocol.closed)
         except BaseException:
             self.terminate()
             raise
         finally:
             self._cleanup()
+        await self._listeners.aclose()
 
     def terminate(self) -> None:
         """Close at once, without Terminate. Idempotent."""
         self._closed = True
+        self._listeners.cancel_all()
+        self._listeners.on_closed()
         self._protocol.abort()
+        self._stop_recovery()
         self._cleanup()
 
     def _cleanup(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import pgwire
 from pgtypes import Record, RowDecoder
@@ -35,8 +35,10 @@ from pgwire.exceptions import PostgresError
 
 __all__ = ["DescribeExchange", "Described", "ExecuteExchange", "Executed", "SimpleExchange"]
 
+T = TypeVar("T")
 
-class _Exchange:
+
+class _Exchange(Generic[T]):
     """Shared parts: the future, the first error, the query text for error messages.
 
     ``finished`` turns true at the cycle's ReadyForQuery (or when the connection breaks),
@@ -47,7 +49,7 @@ class _Exchange:
     __slots__ = ("_finished_waiter", "error", "finished", "future", "query")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, query: str | None) -> None:
-        self.future: asyncio.Future[Any] = loop.create_future()
+        self.future: asyncio.Future[T] = loop.create_future()
         self.error: BaseException | None = None
         self.query = query
         self.finished = False
@@ -82,7 +84,7 @@ class _Exchange:
         if self.error is None:
             self.error = error
 
-    def _finish(self, result: Any) -> None:
+    def _finish(self, result: T) -> None:
         self._mark_finished()
         if self.future.done():  # the waiting task gave up (cancelled); nobody reads it
             return
@@ -100,7 +102,7 @@ class Described:
     fields: tuple[pgwire.FieldDescription, ...] | None = None
 
 
-class DescribeExchange(_Exchange):
+class DescribeExchange(_Exchange[Described]):
     """Parse (+ Describe statement) + Sync: the statement's parameter and column types."""
 
     __slots__ = ("described",)
@@ -132,7 +134,7 @@ class Executed:
     completed: int = 0
 
 
-class ExecuteExchange(_Exchange):
+class ExecuteExchange(_Exchange[Executed]):
     """[Parse +] Bind + Execute (+ more Bind/Execute pairs) + Sync: rows, status, suspension.
 
     With ``decoder`` None, rows are counted and dropped (``execute`` with arguments and
@@ -178,7 +180,7 @@ class ExecuteExchange(_Exchange):
             self.executed.completed += 1
 
 
-class SimpleExchange(_Exchange):
+class SimpleExchange(_Exchange[str]):
     """Query (the simple protocol, several statements allowed): the last status.
 
     Rows are dropped, as ``Connection.execute`` returns only the status. A COPY started by

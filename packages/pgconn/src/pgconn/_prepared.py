@@ -12,9 +12,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pgconn._cursor import CursorFactory
+from pgconn._runner import invalid_cached_statement, is_stale_plan
 from pgconn._statement import StatementState
 from pgtypes import Attribute, Record, Type
-from pgwire.exceptions import InterfaceError, OutdatedSchemaCacheError
+from pgwire.exceptions import FeatureNotSupportedError, InterfaceError, OutdatedSchemaCacheError
 
 if TYPE_CHECKING:
     from pgconn._connection import Connection
@@ -95,15 +97,22 @@ class PreparedStatement:
                 executed = await connection._execute_state(
                     self._state, arg_sets, self._record_class, rows=rows, limit=limit
                 )
+            except FeatureNotSupportedError as error:
+                if is_stale_plan(error):
+                    # DDL changed the statement's result (ALTER TABLE ... TYPE): asyncpg's
+                    # class, which SQLAlchemy and others catch to prepare again.
+                    raise invalid_cached_statement(error) from error
+                raise
             except OutdatedSchemaCacheError:
                 self._state.closed = True
-                connection._registry.clear_types()
-                connection._cache.clear()
+                connection._hook_schema_changed()
                 raise
             self._last_status = None if limit == 1 else executed.status
             return executed.rows
 
-        return await connection._operation(timeout, run)  # type: ignore[no-any-return]
+        return await connection._operation(
+            timeout, run, self._state.query, arg_sets[0] if len(arg_sets) == 1 else arg_sets
+        )
 
     async def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
         """Execute with ``args``; all rows."""
@@ -134,6 +143,33 @@ class PreparedStatement:
             self._check("executemany")
             return
         await self._run("executemany", arg_sets, timeout, rows=False, limit=0)
+
+    def cursor(
+        self,
+        *args: Any,
+        prefetch: int | None = None,
+        timeout: float | None = None,
+        scrollable: bool = False,
+        hold: bool = False,
+    ) -> CursorFactory:
+        """A cursor over this statement's rows; see :meth:`Connection.cursor`.
+
+        Raises:
+            InterfaceError: the statement or the connection is closed (when iterated or
+                awaited: ``cursor: the prepared statement is closed``).
+        """
+        self._check("cursor")
+        return CursorFactory(
+            self._connection,
+            self._state.query,
+            self._state,
+            args,
+            prefetch=prefetch,
+            timeout=timeout,
+            record_class=self._record_class,
+            scrollable=scrollable,
+            hold=hold,
+        )
 
     async def explain(self, *args: Any, analyze: bool = False) -> Any:
         """The server's plan as ``EXPLAIN (FORMAT JSON, VERBOSE)`` gives it, parsed.

@@ -13,19 +13,28 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import pgwire
-from pgwire import NEED_DATA, ClientConnection, ClientEvent, NoticeResponse, NotificationResponse
-from pgwire.exceptions import ConnectionDoesNotExistError, InternalClientError
+from pgwire import (
+    NEED_DATA,
+    ClientConnection,
+    ClientEvent,
+    ErrorResponse,
+    NoticeResponse,
+    NotificationResponse,
+)
+from pgwire.exceptions import ConnectionDoesNotExistError, InternalClientError, PostgresError
 
 __all__ = ["Exchange", "WireProtocol"]
 
+T = TypeVar("T")
 
-class Exchange(Protocol):
+
+class Exchange(Protocol[T]):
     """What the protocol hands events to: one request cycle up to ReadyForQuery."""
 
-    future: asyncio.Future[Any]
+    future: asyncio.Future[T]
     finished: bool
 
     def when_finished(self) -> asyncio.Future[None]:
@@ -45,22 +54,32 @@ class WireProtocol(asyncio.Protocol):
         self.loop = loop
         self.wire = ClientConnection()
         self.transport: asyncio.Transport | None = None
-        self.exchange: Exchange | None = None
+        self.exchange: Exchange[Any] | None = None
         self.on_notice: Callable[[NoticeResponse], None] | None = None
         self.on_notification: Callable[[NotificationResponse], None] | None = None
         self.on_lost: Callable[[BaseException | None], None] | None = None
         self.lost: BaseException | None = None
         self.is_lost = False
+        #: The last FATAL or PANIC error the server sent: the reason it is about to close the
+        #: connection (``pg_terminate_backend``, a shutdown), kept as the lost error's cause.
+        self.fatal_error: PostgresError | None = None
+        #: Resolved when the transport is gone, whatever the reason (for ``close()``).
+        self.closed: asyncio.Future[None] = loop.create_future()
         # Startup reads events one by one; afterwards exchanges take them in data_received.
         self._queue: deque[ClientEvent] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._connected: asyncio.Future[None] = loop.create_future()
+        # Write flow control: the transport calls pause_writing when its buffer is over the
+        # high-water mark; drain() waits until resume_writing (or the connection is lost).
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
 
     # -- asyncio.Protocol -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: other event loops' transports (uvloop's) implement the
+        # interface without deriving from asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
         if not self._connected.done():
             self._connected.set_result(None)
 
@@ -75,17 +94,48 @@ class WireProtocol(asyncio.Protocol):
         except Exception as error:  # an exchange's bug must not kill the event loop's reader
             self._broken(InternalClientError(f"unexpected error while handling server data: {error!r}"))
 
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter, self._drain_waiter = self._drain_waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def drain(self) -> None:
+        """Wait until the transport's write buffer is below its high-water mark.
+
+        Raises:
+            ConnectionDoesNotExistError: the connection was lost.
+        """
+        if self.lost is not None:
+            raise self.lost
+        if not self._write_paused:
+            return
+        if self._drain_waiter is None or self._drain_waiter.done():
+            self._drain_waiter = self.loop.create_future()
+        await asyncio.shield(self._drain_waiter)
+        if self.lost is not None:
+            raise self.lost
+
     def eof_received(self) -> bool:
         # Let connection_lost report it; returning False closes the transport.
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.is_lost = True
-        error = ConnectionDoesNotExistError.client_side("connection was closed in the middle of operation")
-        if exc is not None:
-            error.__cause__ = exc
-        self.lost = error
-        self._fail_waiters(error)
+        if self.lost is None:
+            error = ConnectionDoesNotExistError.client_side(
+                "connection was closed in the middle of operation"
+            )
+            cause: BaseException | None = self.fatal_error if self.fatal_error is not None else exc
+            if cause is not None:
+                error.__cause__ = cause
+            self.lost = error
+        self._fail_waiters(self.lost)
+        if not self.closed.done():
+            self.closed.set_result(None)
         if self.on_lost is not None:
             self.on_lost(exc)
 
@@ -101,6 +151,8 @@ class WireProtocol(asyncio.Protocol):
             if self.on_notice is not None:
                 self.on_notice(cast(NoticeResponse, event))
             return
+        if kind is ErrorResponse:
+            self._note_error(cast(ErrorResponse, event))
         exchange = self.exchange
         if exchange is not None:
             exchange.handle(event)
@@ -111,6 +163,12 @@ class WireProtocol(asyncio.Protocol):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def _note_error(self, event: ErrorResponse) -> None:
+        """Keep a FATAL/PANIC error: the server closes the connection after sending one."""
+        # "V" is the severity never localized (PostgreSQL 9.6+); "S" may be translated.
+        if (event.get("V") or event.severity) in ("FATAL", "PANIC"):
+            self.fatal_error = PostgresError.new(event.as_dict())
 
     def _broken(self, error: BaseException) -> None:
         """The stream cannot be trusted any more: fail the waiting side and drop the transport."""
@@ -126,6 +184,9 @@ class WireProtocol(asyncio.Protocol):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(error)
+        drain, self._drain_waiter = self._drain_waiter, None
+        if drain is not None and not drain.done():
+            drain.set_result(None)  # drain() then raises the lost error
 
     async def next_event(self) -> ClientEvent:
         """The next event, for the startup phase (no exchange may be running).
@@ -159,8 +220,8 @@ class WireProtocol(asyncio.Protocol):
         self.transport.write(data)
 
     def start(
-        self, exchange: Exchange, *messages: pgwire.FrontendMessage | pgwire.BindExecuteBatch
-    ) -> asyncio.Future[Any]:
+        self, exchange: Exchange[T], *messages: pgwire.FrontendMessage | pgwire.BindExecuteBatch
+    ) -> asyncio.Future[T]:
         """Send ``messages`` and route the answers to ``exchange``; its future."""
         if self.exchange is not None:
             raise InternalClientError("an exchange is already running on this connection")

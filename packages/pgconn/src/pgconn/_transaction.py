@@ -7,7 +7,6 @@ connection is a savepoint. Misuse raises ``InterfaceError`` with asyncpg's messa
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import itertools
 from types import TracebackType
@@ -76,6 +75,10 @@ class Transaction:
         self._savepoint: str | None = None
         self._managed = False
 
+    def is_managed(self) -> bool:
+        """Whether the transaction runs as an ``async with`` block (then commit/rollback are refused)."""
+        return self._managed
+
     def __repr__(self) -> str:
         parts = [f"state:{self._state.name.lower()}"]
         if self._isolation is not None:
@@ -132,6 +135,9 @@ class Transaction:
             self._check_state("start")
         connection = self._connection
         connection._check_open()
+        # An interrupted earlier operation may still be on its way to ReadyForQuery: the
+        # transaction status below must be the server's current one.
+        await connection._hook_settle()
         top = connection._top_transaction
         if top is not None and not connection.is_in_transaction():
             # The server is outside any block (ReadyForQuery 'I'): the top transaction was
@@ -170,7 +176,7 @@ class Transaction:
             self._state = TransactionState.FAILED
             if not self._nested:
                 connection._top_transaction = None
-                await _undo_begin(connection)
+                _undo_begin(connection)
             raise
         self._state = TransactionState.STARTED
 
@@ -208,19 +214,17 @@ class Transaction:
         self._state = state
 
 
-async def _undo_begin(connection: Connection) -> None:
+def _undo_begin(connection: Connection) -> None:
     """After a BEGIN that was cancelled or timed out but still ran on the server, roll back.
 
     Otherwise the session would stay in a transaction block that no Transaction object owns
-    (and the next ``transaction()`` would take it for a manual BEGIN). Shielded, so that the
-    cancellation being handled does not interrupt the cleanup; a connection that cannot roll
-    back is closed.
+    (and the next ``transaction()`` would take it for a manual BEGIN). The rollback runs in the
+    connection's recovery, once the interrupted BEGIN's cycle is over, so the caller's
+    cancellation or deadline is not held up by it.
     """
-    if connection.is_closed() or not connection.is_in_transaction():
-        return
-    try:
-        await asyncio.shield(connection.execute("ROLLBACK;"))
-    except asyncio.CancelledError:
-        connection.terminate()
-    except Exception:
-        connection.terminate()
+
+    async def rollback_orphan() -> None:
+        if connection.is_in_transaction() and connection._top_transaction is None:
+            await connection._simple_query("ROLLBACK;")
+
+    connection._hook_after_recovery(rollback_orphan)
