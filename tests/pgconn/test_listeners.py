@@ -124,6 +124,10 @@ async def test_bad_arguments_and_closed_connections(connect: ConnectionFactory) 
         await conn.add_listener("c", 42)  # type: ignore[arg-type]  # the wrong type on purpose
     with pytest.raises(InterfaceError, match=r"^channel is expected to be a str, got int$"):
         await conn.add_listener(7, print)  # type: ignore[arg-type]  # the wrong type on purpose
+    with pytest.raises(InterfaceError, match="NUL character"):
+        await conn.add_listener("a\x00b", print)
+    with pytest.raises(InterfaceError, match=r"^channel must not be empty$"):
+        conn.listen("ok", "")
     assert await channels_of(conn) == []  # nothing was sent
     for register in (conn.add_log_listener, conn.add_termination_listener, conn.add_query_logger):
         with pytest.raises(InterfaceError, match=r"^expected a callable"):

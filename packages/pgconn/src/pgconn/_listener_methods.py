@@ -14,22 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from pgconn._listeners import ConnectionListeners, LoggedQuery
 from pgconn._notification_stream import DEFAULT_MAX_SIZE, NotificationStream
+from pgconn._sql import quote_identifier
 from pgwire.exceptions import InterfaceError
 
-__all__ = ["ListenerMethods", "quote_channel"]
+__all__ = ["ListenerMethods"]
 
 
-def quote_channel(channel: str) -> str:
-    """``channel`` as a quoted SQL identifier: ``'12+"34'`` -> ``"12+""34"``."""
-    return '"' + channel.replace('"', '""') + '"'
-
-
-def _check_channel(channel: object) -> str:
-    if not isinstance(channel, str):
-        raise InterfaceError(f"channel is expected to be a str, got {type(channel).__name__}")
-    if not channel:
-        raise InterfaceError("channel must not be empty")
-    return channel
+def _quote_channel(channel: str) -> str:
+    """``channel`` quoted as an identifier (``'12+"34'`` -> ``"12+""34"``); checks it too."""
+    return quote_identifier(channel, "channel")
 
 
 class ListenerMethods:
@@ -69,11 +62,11 @@ class ListenerMethods:
         Raises:
             InterfaceError: the connection is closed (``connection is closed``), it is busy
                 with another operation, ``callback`` is not callable, or ``channel`` is not a
-                non-empty str.
+                non-empty str without NUL characters.
             PostgresError: the server refused the LISTEN.
         """
         self._check_open()
-        channel = _check_channel(channel)
+        quoted = _quote_channel(channel)
         listeners = self._listeners
         first = not listeners.is_listening(channel)
         if not listeners.add_channel_callback(channel, callback):
@@ -81,7 +74,7 @@ class ListenerMethods:
         if first:
             # Registered first, so that a notification arriving with LISTEN's answer is not missed.
             try:
-                await self.execute(f"LISTEN {quote_channel(channel)}")
+                await self.execute(f"LISTEN {quoted}")
             except BaseException:
                 listeners.remove_channel_callback(channel, callback)
                 raise
@@ -107,7 +100,7 @@ class ListenerMethods:
         if not listeners.remove_channel_callback(channel, callback):
             return
         if not listeners.is_listening(channel):
-            await self.execute(f"UNLISTEN {quote_channel(channel)}")
+            await self.execute(f"UNLISTEN {_quote_channel(channel)}")
 
     # -- notifications: streams ---------------------------------------------------------------
 
@@ -142,12 +135,14 @@ class ListenerMethods:
 
         Raises:
             InterfaceError: (on entering) the connection is closed or busy; (at once) no
-                channel, a channel that is not a non-empty str, or a bad ``max_size``.
+                channel, a channel that is not a non-empty str without NUL, or a bad ``max_size``.
             PostgresError: (on entering or leaving) the server refused LISTEN or UNLISTEN.
         """
         if not channels:
             raise InterfaceError("listen() needs at least one channel")
-        names = tuple(dict.fromkeys(_check_channel(channel) for channel in channels))
+        for channel in channels:
+            _quote_channel(channel)  # checked now, before anything is sent
+        names = tuple(dict.fromkeys(channels))
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise InterfaceError(f"max_size is expected to be an int of at least 1, got {max_size!r}")
         return self._listening(names, max_size)
@@ -160,7 +155,7 @@ class ListenerMethods:
         stream = listeners.open_stream(channels, max_size)
         try:
             if new:
-                await self.execute(";".join(f"LISTEN {quote_channel(channel)}" for channel in new))
+                await self.execute(";".join(f"LISTEN {_quote_channel(channel)}" for channel in new))
         except BaseException:
             listeners.remove_stream(stream)
             raise
@@ -172,7 +167,7 @@ class ListenerMethods:
                 listeners.remove_stream(stream)
                 gone = [channel for channel in channels if not listeners.is_listening(channel)]
                 if gone and not self.is_closed():
-                    await self.execute(";".join(f"UNLISTEN {quote_channel(channel)}" for channel in gone))
+                    await self.execute(";".join(f"UNLISTEN {_quote_channel(channel)}" for channel in gone))
 
     # -- log messages -------------------------------------------------------------------------
 
