@@ -1,29 +1,42 @@
-"""hstore codecs: golden bytes, round trips, errors, and the live server (when hstore is installed)."""
+"""hstore codecs: golden bytes, round trips, errors, and the live server (when hstore is installed).
+
+By default hstore decodes to ``str``, the server's text form, as in asyncpg (SQLAlchemy's
+``HSTORE`` parses that string); the dict codecs are asyncpg's ``pg_contrib.hstore``, one
+``set_builtin_type_codec`` call away. Both encode a mapping; the default ones a ``str`` too.
+"""
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pgtypes import TypeInfo, TypeRegistry
 from pgtypes._codec import BINARY, TEXT, Codec
 from pgtypes._hstore import (
     decode_hstore_binary,
+    decode_hstore_binary_str,
     decode_hstore_text,
     encode_hstore_binary,
+    encode_hstore_input_binary,
+    encode_hstore_input_text,
     encode_hstore_text,
     hstore_codec,
+    hstore_str_codec,
+    hstore_str_text_codec,
     hstore_text_codec,
 )
 from pgwire import PostgresError
+from pgwire.exceptions import DataError
 from tests.pgtypes.live import TypeSession
 
 Hstore = dict[str, str | None]
 LIVE = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 CODECS = [hstore_codec(90001, "hstore", "public"), hstore_text_codec(90001, "hstore", "public")]
+STR_CODECS = [hstore_str_codec(90001, "hstore", "public"), hstore_str_text_codec(90001, "hstore", "public")]
 
 
 def pairs(*items: tuple[str, str | None]) -> bytes:
@@ -37,17 +50,26 @@ def pairs(*items: tuple[str, str | None]) -> bytes:
     return out
 
 
-def test_factories_build_codecs_for_the_given_type() -> None:
-    binary, text = CODECS
-    assert (binary.oid, binary.name, binary.schema, binary.format, binary.kind) == (
-        90001,
-        "hstore",
-        "public",
-        BINARY,
-        "scalar",
-    )
-    assert (text.oid, text.format) == (90001, TEXT)
-    assert binary.encode is encode_hstore_binary and text.decode is decode_hstore_text
+@pytest.mark.parametrize(
+    ("codecs", "binary_decode", "text_encode"),
+    [
+        (CODECS, decode_hstore_binary, encode_hstore_text),
+        (STR_CODECS, decode_hstore_binary_str, encode_hstore_input_text),
+    ],
+)
+def test_factories_build_codecs_for_the_given_type(
+    codecs: list[Codec], binary_decode: object, text_encode: object
+) -> None:
+    binary, text = codecs
+    for codec, format_code in ((binary, BINARY), (text, TEXT)):
+        assert (codec.oid, codec.name, codec.schema, codec.format, codec.kind) == (
+            90001,
+            "hstore",
+            "public",
+            format_code,
+            "scalar",
+        )
+    assert binary.decode is binary_decode and text.encode is text_encode
 
 
 GOLDEN: list[tuple[Hstore, bytes, bytes]] = [
@@ -66,6 +88,59 @@ def test_golden(value: Hstore, binary: bytes, text: bytes) -> None:
     assert decode_hstore_binary(binary) == value
     assert encode_hstore_text(value) == text
     assert decode_hstore_text(text) == value
+
+
+@pytest.mark.parametrize(("value", "binary", "text"), GOLDEN)
+def test_golden_str_codecs(value: Hstore, binary: bytes, text: bytes) -> None:
+    # The default codecs: the value is the text form, in both formats.
+    binary_codec, text_codec = STR_CODECS
+    assert binary_codec.decode(binary) == text.decode()
+    assert text_codec.decode(text) == text.decode()
+    for argument in (value, text.decode()):
+        assert binary_codec.encode(argument) == binary
+    assert text_codec.encode(value) == text
+    # A str goes out as it is in text (the server reads it), and is read here for binary.
+    assert text_codec.encode("a => 1") == b"a => 1"
+    assert binary_codec.encode("a => 1, b=>NULL") == encode_hstore_binary({"a": "1", "b": None})
+
+
+def test_default_registry_codecs_decode_to_str_and_pg_contrib_hstore_to_dict() -> None:
+    registry = TypeRegistry.default().copy()
+    info = TypeInfo(90001, "hstore", "public", "base")
+    registry.add_types([info])
+    wire = encode_hstore_binary({"a": "1", "b": None})
+    for codec in (registry.result_codec(90001), registry.parameter_codec(90001)):
+        assert codec.format == BINARY
+        assert codec.decode(wire) == '"a"=>"1", "b"=>NULL'
+        assert codec.encode({"a": "1", "b": None}) == codec.encode('"a"=>"1", "b"=>NULL') == wire
+    text = registry.codec(90001, TEXT)
+    assert text is not None and text.decode(b'"a"=>"1"') == '"a"=>"1"'
+    # The dict codec is one call away, as asyncpg's pg_contrib.hstore.
+    registry.set_builtin_type_codec(info, codec_name="pg_contrib.hstore")
+    assert registry.result_codec(90001).decode(wire) == {"a": "1", "b": None}
+    text = registry.codec(90001, TEXT)
+    assert text is not None and text.decode(b'"a"=>"1"') == {"a": "1"}
+    registry.reset_type_codec(info)
+    assert registry.result_codec(90001).decode(wire) == '"a"=>"1", "b"=>NULL'
+
+
+@pytest.mark.parametrize(
+    ("encode", "value", "error", "message"),
+    [
+        (encode_hstore_input_binary, "a=>", ValueError, "unexpected end of input, value expected"),
+        (encode_hstore_input_binary, "a=>1 b", ValueError, "',' expected"),
+        (encode_hstore_input_binary, 5, TypeError, r"got int$"),
+        (encode_hstore_input_binary, b"a=>1", TypeError, r"got bytes$"),
+        (encode_hstore_input_text, "a=>\x00", ValueError, "cannot contain NUL"),
+        (encode_hstore_input_text, 5, TypeError, r"got int$"),
+        (encode_hstore_input_text, {"a": 1}, TypeError, r"got int$"),
+    ],
+)
+def test_str_codec_encode_errors(
+    encode: Callable[[object], bytes], value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        encode(value)
 
 
 @pytest.mark.parametrize(
@@ -233,3 +308,47 @@ def test_live_round_trip(type_session: TypeSession, hstore_oid: int, value: Hsto
         assert first is not None and text is not None
         assert codec.decode(first) == value
         assert decode_hstore_text(text.encode()) == value
+
+
+@pytest.mark.parametrize("codec", STR_CODECS)
+@given(value=HSTORES)
+def test_str_codecs_round_trip(codec: Codec, value: Hstore) -> None:
+    text = codec.decode(codec.encode(value))
+    assert isinstance(text, str) and decode_hstore_text(text.encode()) == value
+    # What they decode to encodes to the same value again (SQLAlchemy sends such strings).
+    assert codec.decode(codec.encode(text)) == text
+
+
+#: hstore input text (unsorted, unquoted words, an escaped quote) and the server's text for it.
+LIVE_INPUT = r'b=>NULL, a=>1, "k q"=>"v\"w"'
+LIVE_TEXT = r'"a"=>"1", "b"=>NULL, "k q"=>"v\"w"'
+
+
+@pytest.mark.parametrize("text", [False, True])
+def test_live_default_is_the_servers_text(type_session: TypeSession, hstore_oid: int, text: bool) -> None:
+    registry = TypeRegistry.default().copy()
+    sql = f"SELECT '{LIVE_INPUT}'::hstore, '{LIVE_INPUT}'::hstore::text"
+    value, server_text = type_session.fetch(sql, registry=registry, text=text)[0]
+    assert value == server_text == LIVE_TEXT
+    arrays = type_session.fetchval("SELECT ARRAY['a=>1'::hstore, NULL, '']", registry=registry, text=text)
+    assert arrays == ['"a"=>"1"', None, ""]
+    # Arguments: the str decoded above, other hstore text, a dict or pairs.
+    for argument in (value, LIVE_INPUT, {"b": None, "a": "1", "k q": 'v"w'}):
+        assert type_session.fetchval("SELECT $1::hstore::text", argument, registry=registry) == LIVE_TEXT
+    assert type_session.fetchval("SELECT $1::hstore", [("x", None)], registry=registry) == '"x"=>NULL'
+    with pytest.raises(DataError, match=r"^invalid input for query argument \$1: 'a=>' "):
+        type_session.fetchval("SELECT $1::hstore", "a=>", registry=registry)
+
+
+def test_live_pg_contrib_hstore_gives_dicts(type_session: TypeSession, hstore_oid: int) -> None:
+    registry = TypeRegistry.default().copy()
+    type_session.introspect(registry, [hstore_oid])
+    info = registry.type_info(hstore_oid)
+    assert info is not None
+    registry.set_builtin_type_codec(info, codec_name="pg_contrib.hstore")
+    for text in (False, True):
+        row = type_session.fetch(
+            "SELECT 'a=>1, b=>NULL'::hstore, ARRAY['c=>d'::hstore]", registry=registry, text=text
+        )
+        assert list(row[0]) == [{"a": "1", "b": None}, [{"c": "d"}]]
+    assert type_session.fetchval("SELECT $1::hstore::text", {"k": "v"}, registry=registry) == '"k"=>"v"'

@@ -130,10 +130,9 @@ def test_derived_codecs() -> None:
     citext = copy.result_codec(CITEXT.oid)
     assert citext.format == TEXT and citext.decode(b"Abc") == "Abc"
     hstore = copy.result_codec(HSTORE.oid)
-    assert hstore.format == BINARY and hstore.decode(hstore.encode({"a": "1", "b": None})) == {
-        "a": "1",
-        "b": None,
-    }
+    # str by default (the server's text form), as asyncpg; pg_contrib.hstore gives dicts.
+    assert hstore.format == BINARY
+    assert hstore.decode(hstore.encode({"a": "1", "b": None})) == '"a"=>"1", "b"=>NULL'
 
 
 def test_composite_and_range_without_binary_attribute_codecs() -> None:

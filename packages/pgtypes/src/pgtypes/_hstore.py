@@ -1,10 +1,19 @@
 """Codecs of ``hstore``, the key/value extension type (PostgreSQL docs, Appendix F, "hstore").
 
 ``hstore`` lives in an extension, so its OID differs from database to database: nothing is
-registered by OID here. The connection builds these codecs once it has looked the type up
-(``set_builtin_type_codec(..., codec_name='pg_contrib.hstore')`` in asyncpg terms, reference
-section 9.1). The Python value is ``dict[str, str | None]``; encoding takes any ``Mapping`` or an
-iterable of ``(key, value)`` pairs (a later pair wins over an earlier one with the same key).
+registered by OID here. The registry builds these codecs once it has looked the type up. Two
+pairs of codecs, as in asyncpg (reference section 9.1):
+
+- the default (:func:`hstore_str_codec`, :func:`hstore_str_text_codec`) decodes to ``str``, the
+  text form the server prints (``"a"=>"1", "b"=>NULL``), which is what asyncpg gives for an
+  hstore it has not been told about and what libraries on top of it (SQLAlchemy's ``HSTORE``)
+  parse; it encodes that text (a ``str``) or a mapping;
+- the dict codecs (:func:`hstore_codec`, :func:`hstore_text_codec`) are asyncpg's
+  ``pg_contrib.hstore``, chosen with ``set_builtin_type_codec(info, codec_name=
+  'pg_contrib.hstore')``: the Python value is ``dict[str, str | None]``.
+
+Every encoder takes any ``Mapping`` or an iterable of ``(key, value)`` pairs (a later pair
+wins over an earlier one with the same key); the default ones take a ``str`` of hstore text too.
 
 Wire formats (``hstore_send``/``hstore_recv``, ``hstore_out``/``hstore_in``):
 
@@ -21,13 +30,19 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from pgtypes._codec import BINARY, TEXT, Codec
+from pgtypes._text import encode_str
 
 __all__ = [
     "decode_hstore_binary",
+    "decode_hstore_binary_str",
     "decode_hstore_text",
     "encode_hstore_binary",
+    "encode_hstore_input_binary",
+    "encode_hstore_input_text",
     "encode_hstore_text",
     "hstore_codec",
+    "hstore_str_codec",
+    "hstore_str_text_codec",
     "hstore_text_codec",
 ]
 
@@ -37,6 +52,8 @@ _NULL: Final = b"\xff\xff\xff\xff"
 _MAX_LENGTH: Final = 0x3FFFFFFF
 #: isspace() in the C locale, as hstore_in uses it between tokens.
 _WHITESPACE: Final = " \t\n\r\v\f"
+#: The server's text, decoded as strict UTF-8 without a Python frame per value.
+_decode_utf8: Final = bytes.decode
 
 
 def _pairs(value: object) -> list[tuple[str, str | None]]:
@@ -106,6 +123,23 @@ def decode_hstore_binary(data: bytes) -> dict[str, str | None]:
         ValueError: truncated or trailing data, a negative count or length, a NULL key, or
             text that is not UTF-8.
     """
+    return dict(_binary_pairs(data))
+
+
+def decode_hstore_binary_str(data: bytes) -> str:
+    """hstore's binary format as the server prints it: ``"a"=>"1", "b"=>NULL``.
+
+    The pairs come in the order the server stores them, which is the order ``hstore_out``
+    prints them in, so the result is the server's text for the value.
+
+    Raises:
+        ValueError: as :func:`decode_hstore_binary`.
+    """
+    return _render(_binary_pairs(data))
+
+
+def _binary_pairs(data: bytes) -> list[tuple[str, str | None]]:
+    """The (key, value) pairs of hstore's binary format, in their order on the wire."""
     size = len(data)
     if size < 4:
         raise ValueError(f"invalid hstore value: expected at least 4 bytes, got {size}")
@@ -114,7 +148,7 @@ def decode_hstore_binary(data: bytes) -> dict[str, str | None]:
     if count < 0 or count * 8 > size - 4:
         raise ValueError(f"invalid hstore value: {count} pairs do not fit {size} bytes")
     unpack = _INT32.unpack_from
-    result: dict[str, str | None] = {}
+    result: list[tuple[str, str | None]] = []
     offset = 4
     for _ in range(count):
         if offset + 4 > size:
@@ -130,11 +164,11 @@ def decode_hstore_binary(data: bytes) -> dict[str, str | None]:
         (length,) = unpack(data, offset)
         offset += 4
         if length == -1:
-            result[key] = None
+            result.append((key, None))
             continue
         if length < 0 or offset + length > size:
             raise ValueError(f"invalid hstore value: value of key {key!r} has length {length}")
-        result[key] = data[offset : offset + length].decode()
+        result.append((key, data[offset : offset + length].decode()))
         offset += length
     if offset != size:
         raise ValueError(f"invalid hstore value: {size - offset} bytes after the last pair")
@@ -153,10 +187,39 @@ def encode_hstore_text(value: object) -> bytes:
             that is neither ``str`` nor ``None``.
         ValueError: a ``None`` key (``'null value not allowed in hstore key'``).
     """
-    parts: list[str] = []
-    for key, val in _pairs(value):
-        parts.append(f"{_quote(key)}=>{'NULL' if val is None else _quote(val)}")
-    return ", ".join(parts).encode()
+    return _render(_pairs(value)).encode()
+
+
+def _render(pairs: Iterable[tuple[str, str | None]]) -> str:
+    """Pairs in ``hstore_out``'s form: every key and value quoted, ``NULL`` bare, ``, `` between."""
+    return ", ".join([f"{_quote(key)}=>{'NULL' if val is None else _quote(val)}" for key, val in pairs])
+
+
+def encode_hstore_input_binary(value: object) -> bytes:
+    """A ``str`` of hstore text, a mapping or pairs, in hstore's binary format.
+
+    A ``str`` is read with hstore's input syntax (:func:`decode_hstore_text`) first, so it may
+    be what the default codecs decode to, or any text the server would accept.
+
+    Raises:
+        TypeError: as :func:`encode_hstore_binary`.
+        ValueError: as :func:`encode_hstore_binary`, or a ``str`` that is not hstore text.
+    """
+    if isinstance(value, str):
+        value = decode_hstore_text(value.encode())
+    return encode_hstore_binary(value)
+
+
+def encode_hstore_input_text(value: object) -> bytes:
+    """A ``str`` of hstore text as it is (the server reads it), or a mapping or pairs as text.
+
+    Raises:
+        TypeError: as :func:`encode_hstore_text`.
+        ValueError: as :func:`encode_hstore_text`, or a ``str`` holding a NUL character.
+    """
+    if isinstance(value, str):
+        return encode_str(value)
+    return encode_hstore_text(value)
 
 
 def _read_word(text: str, pos: int, is_key: bool) -> tuple[str, bool, int]:
@@ -239,13 +302,33 @@ def decode_hstore_text(data: bytes) -> dict[str, str | None]:
     return result
 
 
-def hstore_codec(oid: int, name: str, schema: str) -> Codec:
-    """The binary codec of the ``hstore`` type installed under ``oid``.
+def hstore_str_codec(oid: int, name: str, schema: str) -> Codec:
+    """The default binary codec of the ``hstore`` type installed under ``oid``: values as ``str``.
 
     Args:
         oid: the OID of ``hstore`` in this database (``'hstore'::regtype::oid``).
         name: its type name (``hstore``).
         schema: the schema the extension was created in.
+
+    Returns:
+        A scalar binary codec decoding to the server's text form of the value and encoding a
+        ``str`` of hstore text, a mapping or ``(key, value)`` pairs.
+    """
+    return Codec(oid, name, BINARY, encode_hstore_input_binary, decode_hstore_binary_str, schema=schema)
+
+
+def hstore_str_text_codec(oid: int, name: str, schema: str) -> Codec:
+    """The default text codec of ``hstore`` (arguments as :func:`hstore_str_codec`).
+
+    Returns:
+        A scalar text codec passing the server's text through as ``str`` and encoding a ``str``
+        as it is, or a mapping or ``(key, value)`` pairs as hstore text.
+    """
+    return Codec(oid, name, TEXT, encode_hstore_input_text, _decode_utf8, schema=schema)
+
+
+def hstore_codec(oid: int, name: str, schema: str) -> Codec:
+    """The dict binary codec of ``hstore`` (``pg_contrib.hstore``; arguments as :func:`hstore_str_codec`).
 
     Returns:
         A scalar binary codec between ``dict[str, str | None]`` and hstore.
@@ -254,7 +337,7 @@ def hstore_codec(oid: int, name: str, schema: str) -> Codec:
 
 
 def hstore_text_codec(oid: int, name: str, schema: str) -> Codec:
-    """The text codec of the ``hstore`` type installed under ``oid`` (arguments as :func:`hstore_codec`).
+    """The dict text codec of ``hstore`` (``pg_contrib.hstore``; arguments as :func:`hstore_codec`).
 
     Returns:
         A scalar text codec between ``dict[str, str | None]`` and hstore's text syntax.

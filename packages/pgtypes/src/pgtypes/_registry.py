@@ -394,7 +394,8 @@ class TypeRegistry:
             if kind in ("composite", "range", "multirange"):
                 return None
             if info.name == "hstore":
-                return _hstore.hstore_text_codec(info.oid, info.name, info.schema)
+                # str by default, as asyncpg; set_builtin_type_codec(pg_contrib.hstore) for dicts.
+                return _hstore.hstore_str_text_codec(info.oid, info.name, info.schema)
             return _text.text_codec(info.oid, info.name, info.schema)
         if kind == "range":
             subtype = self.codec(info.range_subtype_oid, BINARY)
@@ -420,7 +421,7 @@ class TypeRegistry:
         if info.oid == _RECORD_OID:
             return _composite.anonymous_record_codec(lambda oid: self.codec(oid, BINARY))
         if info.name == "hstore":
-            return _hstore.hstore_codec(info.oid, info.name, info.schema)
+            return _hstore.hstore_str_codec(info.oid, info.name, info.schema)
         return None
 
 
