@@ -1,18 +1,23 @@
 """Tests of :mod:`pgconn._config`: precedence, hosts and ports, service files, validation.
 
-No server is needed: the environment and the home directory are injected, files are written
-under ``tmp_path``. URI syntax has its own module, ``test_dsn.py``.
+No server is needed (but for connecting without a home directory): the environment and the
+home directory are injected, files are written under ``tmp_path``. URI syntax has its own
+module, ``test_dsn.py``.
 """
 
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import pgconn
+from pgasync.cluster import Cluster
 from pgconn._config import (
     Address,
     ConnectionParameters,
@@ -207,6 +212,75 @@ def test_windows_defaults(parse: Parse, home: Path) -> None:
     assert params.gsslib == "sspi"
     without = parse(user="u", platform_windows=True)
     assert without.passfile == home / "AppData" / "Roaming" / "postgresql" / "pgpass.conf"
+
+
+# --- no home directory ---
+
+
+@pytest.fixture
+def no_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``HOME`` and no passwd entry for the uid (a container under an arbitrary uid)."""
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    with pytest.raises(RuntimeError):
+        Path.home()  # what the configuration used to call, and fail with
+
+
+def test_no_home_directory_means_no_default_files(parse: Parse, no_home: None, tmp_path: Path) -> None:
+    params = parse(user="u", home=None)
+    assert params.passfile is None
+    assert params.sslmode == SSLMode.prefer and params.ssl is not None  # no ~/.postgresql files
+    assert parse(user="u", home=None, ssl="require").ssl is not None
+    assert parse(user="u", home=None, platform_windows=True).passfile is None
+    appdata = parse(user="u", home=None, platform_windows=True, environ={"APPDATA": "/appdata"})
+    assert appdata.passfile == Path("/appdata/postgresql/pgpass.conf")
+    # Named files still count; a "~" that cannot be expanded is left as it is.
+    assert parse(user="u", home=None, passfile="~/pgpass").passfile == Path("~/pgpass")
+    assert parse(user="u", home=None, environ={"PGPASSFILE": "/etc/pgpass"}).passfile == Path("/etc/pgpass")
+    services = write_service(tmp_path / "services.conf", "s", ["dbname=sdb"])
+    assert parse(user="u", home=None, service="s", servicefile=services).database == "sdb"
+    assert (
+        parse(user="u", home=None, environ={"PGSERVICE": "s", "PGSERVICEFILE": str(services)}).database
+        == "sdb"
+    )
+
+
+def test_no_home_directory_errors_name_what_is_missing(parse: Parse, no_home: None) -> None:
+    with pytest.raises(
+        ClientConfigurationError,
+        match=r'^definition of service "s" not found: there is no home directory to find '
+        r"~/.pg_service.conf in; set servicefile= or PGSERVICEFILE$",
+    ):
+        parse(user="u", home=None, service="s")
+    with pytest.raises(
+        ClientConfigurationError, match=r"^no root certificate file: there is no home directory"
+    ) as caught:
+        parse(user="u", home=None, host="localhost", ssl="verify-full")
+    assert caught.value.hint is not None and "sslrootcert" in caught.value.hint
+    with pytest.raises(
+        ClientConfigurationError, match=r'client certificate file "~/client.crt" does not exist'
+    ):
+        parse(
+            user="u", home=None, host="localhost", dsn="postgresql://h/?sslcert=~/client.crt", ssl="require"
+        )
+
+
+async def test_connect_without_a_home_directory(
+    cluster: Cluster, no_home: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("PG"):
+            monkeypatch.delenv(name)
+    # Over TCP with sslmode=prefer, so that the TLS defaults are looked for too.
+    connection = await pgconn.connect(**cluster.connection_spec(), ssl="prefer")
+    try:
+        assert await connection.fetchval("SELECT 1") == 1
+    finally:
+        await connection.close()
 
 
 # --- hosts and ports ---

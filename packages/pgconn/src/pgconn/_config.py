@@ -39,7 +39,7 @@ from pgconn._dsn import (
     read_service,
 )
 from pgconn._options import validate_connection_options
-from pgconn._tls import SYSTEM_ROOTS, SSLMode, make_ssl_context
+from pgconn._tls import SYSTEM_ROOTS, SSLMode, expand_path, make_ssl_context
 from pgwire.exceptions import ClientConfigurationError
 
 __all__ = [
@@ -261,13 +261,27 @@ def _default_user() -> str:
         ) from None
 
 
-def _default_passfile(environ: Mapping[str, str], home: Path, platform_windows: bool) -> Path:
-    # PostgreSQL docs 34.16: %APPDATA%\postgresql\pgpass.conf on Windows, ~/.pgpass elsewhere.
+def _home_directory() -> Path | None:
+    """The user's home directory, or None when there is none.
+
+    ``Path.home()`` raises when ``HOME`` is unset and the user has no passwd entry (a container
+    running under an arbitrary uid); libpq then has no default files, and neither have we.
+    """
+    try:
+        return Path.home()
+    except (RuntimeError, KeyError, OSError):
+        return None
+
+
+def _default_passfile(environ: Mapping[str, str], home: Path | None, platform_windows: bool) -> Path | None:
+    # PostgreSQL docs 34.16: %APPDATA%\postgresql\pgpass.conf on Windows, ~/.pgpass elsewhere;
+    # none without a home directory (or APPDATA).
     if platform_windows:
         appdata = environ.get("APPDATA")
-        base = Path(appdata) if appdata else home / "AppData" / "Roaming"
-        return base / "postgresql" / "pgpass.conf"
-    return home / ".pgpass"
+        if appdata:
+            return Path(appdata) / "postgresql" / "pgpass.conf"
+        return None if home is None else home / "AppData" / "Roaming" / "postgresql" / "pgpass.conf"
+    return None if home is None else home / ".pgpass"
 
 
 def _check_str(name: str, value: object) -> str | None:
@@ -329,7 +343,7 @@ def _direct_tls(direct_tls: object, sources: _Sources) -> bool:
 
 
 def _resolve_tls(
-    ssl_arg: object, sources: _Sources, home: Path, *, has_tcp: bool
+    ssl_arg: object, sources: _Sources, home: Path | None, *, has_tcp: bool
 ) -> tuple[SSLMode, ssl_module.SSLContext | None, bool]:
     """The sslmode, the context and whether the context was the caller's own.
 
@@ -419,7 +433,7 @@ def parse_connect_arguments(
         password: a str or a callable returning a str or an awaitable of one; default
             ``PGPASSWORD``, else the passfile at connect time.
         passfile: the password file; default ``PGPASSFILE``, else ``~/.pgpass``
-            (``%APPDATA%\\postgresql\\pgpass.conf`` on Windows).
+            (``%APPDATA%\\postgresql\\pgpass.conf`` on Windows), else none (no home directory).
         service: a section of the service file.
         servicefile: the service file.
         database: the database; default ``PGDATABASE``, else the user name.
@@ -436,7 +450,9 @@ def parse_connect_arguments(
         gsslib: ``gssapi`` or ``sspi``; default ``PGGSSLIB``, else ``sspi`` on Windows and
             ``gssapi`` elsewhere.
         environ: the environment to read; ``os.environ`` when None.
-        home: the home directory for default files; ``Path.home()`` when None.
+        home: the home directory for default files; ``Path.home()`` when None. Without a
+            home directory (no ``HOME``, no passwd entry) there are no default files: no
+            passfile, no ``~/.pg_service.conf``, no ``~/.postgresql/`` certificates.
         platform_windows: apply Windows defaults (hosts, passfile location, gsslib).
 
     Returns:
@@ -446,7 +462,7 @@ def parse_connect_arguments(
         ClientConfigurationError: any invalid value; the message names it and what was expected.
     """
     environ = os.environ if environ is None else environ
-    home = Path.home() if home is None else home
+    resolved_home = _home_directory() if home is None else home
     password = _check_password(password)
     for name, value in (("dsn", dsn), ("user", user), ("service", service), ("database", database)):
         _check_str(name, value)
@@ -459,11 +475,16 @@ def parse_connect_arguments(
     service_values: dict[str, str] = {}
     if service_name:
         if servicefile is not None:
-            service_path = Path(os.fspath(servicefile)).expanduser()
+            service_path = expand_path(servicefile)
         elif environ.get("PGSERVICEFILE"):
-            service_path = Path(environ["PGSERVICEFILE"]).expanduser()
+            service_path = expand_path(environ["PGSERVICEFILE"])
+        elif resolved_home is not None:
+            service_path = resolved_home / ".pg_service.conf"
         else:
-            service_path = home / ".pg_service.conf"
+            raise ClientConfigurationError(
+                f'definition of service "{service_name}" not found: there is no home directory to '
+                "find ~/.pg_service.conf in; set servicefile= or PGSERVICEFILE"
+            )
         service_values = read_service(service_path, service_name)
     sources = _Sources(parts, service_values, environ)
 
@@ -476,12 +497,13 @@ def parse_connect_arguments(
     resolved_database = database
     if resolved_database is None:
         resolved_database = parts.database or sources.get("dbname", "PGDATABASE", "database") or resolved_user
+    resolved_passfile: Path | None
     if passfile is not None:
-        resolved_passfile = Path(os.fspath(passfile)).expanduser()
+        resolved_passfile = expand_path(passfile)
     else:
         text = sources.get("passfile", "PGPASSFILE")
         resolved_passfile = (
-            Path(text).expanduser() if text else _default_passfile(environ, home, platform_windows)
+            expand_path(text) if text else _default_passfile(environ, resolved_home, platform_windows)
         )
 
     # Server settings: service-file extras, then DSN query extras, then the argument (34.17).
@@ -495,7 +517,7 @@ def parse_connect_arguments(
     library = gsslib or sources.get("gsslib", "PGGSSLIB") or ("sspi" if platform_windows else "gssapi")
 
     has_tcp = not all(address.is_unix for address in addresses)
-    sslmode, context, explicit = _resolve_tls(ssl, sources, home, has_tcp=has_tcp)
+    sslmode, context, explicit = _resolve_tls(ssl, sources, resolved_home, has_tcp=has_tcp)
     direct = _direct_tls(direct_tls, sources)
     if direct and sslmode < SSLMode.require:
         raise ClientConfigurationError("direct TLS requires sslmode=require, verify-ca, or verify-full")

@@ -26,7 +26,14 @@ from pathlib import Path
 
 from pgwire.exceptions import ClientConfigurationError
 
-__all__ = ["ALPN_PROTOCOL", "SYSTEM_ROOTS", "SSLMode", "make_ssl_context", "parse_tls_version"]
+__all__ = [
+    "ALPN_PROTOCOL",
+    "SYSTEM_ROOTS",
+    "SSLMode",
+    "expand_path",
+    "make_ssl_context",
+    "parse_tls_version",
+]
 
 #: The ALPN protocol name PostgreSQL registered (protocol docs, "SSL Session Encryption").
 ALPN_PROTOCOL = "postgresql"
@@ -102,30 +109,49 @@ def parse_tls_version(value: str, option: str) -> ssl.TLSVersion:
     return version
 
 
-def _path(value: str | os.PathLike[str]) -> Path:
-    return Path(os.fspath(value)).expanduser()
+def expand_path(value: str | os.PathLike[str]) -> Path:
+    """``value`` as a path, a leading ``~`` standing for the home directory.
+
+    Without a home directory (no ``HOME`` and no passwd entry) the ``~`` is left as it is,
+    where ``Path.expanduser`` would raise: the file is then simply not found.
+    """
+    return Path(os.path.expanduser(os.fspath(value)))
+
+
+def _default_file(home: Path | None, name: str) -> Path | None:
+    """libpq's default ``~/.postgresql/<name>``, or None when there is no home directory."""
+    return None if home is None else home / ".postgresql" / name
 
 
 def _readable(path: Path) -> bool:
     return os.access(path, os.R_OK) and path.is_file()
 
 
-def _root_certificate(mode: SSLMode, sslrootcert: str | os.PathLike[str] | None, home: Path) -> Path | None:
+def _root_certificate(
+    mode: SSLMode, sslrootcert: str | os.PathLike[str] | None, home: Path | None
+) -> Path | None:
     """The root certificate file to verify against, or None to skip verification."""
-    path = _path(sslrootcert) if sslrootcert is not None else home / ".postgresql" / "root.crt"
-    if _readable(path):
+    default = _default_file(home, "root.crt")
+    path = expand_path(sslrootcert) if sslrootcert is not None else default
+    if path is not None and _readable(path):
         return path
     if mode < SSLMode.verify_ca:
         # require without a root file: encrypt, but do not verify (34.19.1).
         return None
+    put_it = "" if default is None else f'put it at "{default}", '
+    hint = (
+        f"sslmode={mode.libpq_name} checks the server certificate against a root certificate: "
+        f"set sslrootcert (or PGSSLROOTCERT) to the CA file, {put_it}use sslrootcert=system for "
+        "the system's CAs, or choose sslmode=require to encrypt without verification"
+    )
+    if path is None:
+        # libpq: "could not get home directory to locate root certificate file".
+        raise ClientConfigurationError(
+            "no root certificate file: there is no home directory to find ~/.postgresql/root.crt in",
+            hint=hint,
+        )
     raise ClientConfigurationError(
-        f'root certificate file "{path}" does not exist or cannot be accessed',
-        hint=(
-            f"sslmode={mode.libpq_name} checks the server certificate against a root certificate: "
-            "set sslrootcert (or PGSSLROOTCERT) to the CA file, put it at "
-            f'"{home / ".postgresql" / "root.crt"}", use sslrootcert=system for the system\'s '
-            "CAs, or choose sslmode=require to encrypt without verification"
-        ),
+        f'root certificate file "{path}" does not exist or cannot be accessed', hint=hint
     )
 
 
@@ -134,7 +160,7 @@ def _load_verification(
     mode: SSLMode,
     sslrootcert: str | os.PathLike[str] | None,
     sslcrl: str | os.PathLike[str] | None,
-    home: Path,
+    home: Path | None,
 ) -> None:
     """Set the context's verification according to ``mode`` and the root certificate."""
     if mode <= SSLMode.prefer:
@@ -168,10 +194,10 @@ def _load_verification(
     _load_crl(context, sslcrl, home)
 
 
-def _load_crl(context: ssl.SSLContext, sslcrl: str | os.PathLike[str] | None, home: Path) -> None:
+def _load_crl(context: ssl.SSLContext, sslcrl: str | os.PathLike[str] | None, home: Path | None) -> None:
     """Load the certificate revocation list: a named one must exist, the default is optional."""
-    path = _path(sslcrl) if sslcrl is not None else home / ".postgresql" / "root.crl"
-    if not _readable(path):
+    path = expand_path(sslcrl) if sslcrl is not None else _default_file(home, "root.crl")
+    if path is None or not _readable(path):
         if sslcrl is None:
             return
         raise ClientConfigurationError(
@@ -191,17 +217,22 @@ def _load_client_certificate(
     sslcert: str | os.PathLike[str] | None,
     sslkey: str | os.PathLike[str] | None,
     sslpassword: str | None,
-    home: Path,
+    home: Path | None,
 ) -> None:
     """Offer a client certificate: a named one must exist, the default one is optional."""
-    cert = _path(sslcert) if sslcert is not None else home / ".postgresql" / "postgresql.crt"
-    if not _readable(cert):
+    cert = expand_path(sslcert) if sslcert is not None else _default_file(home, "postgresql.crt")
+    if cert is None or not _readable(cert):
         if sslcert is None:
             return
         raise ClientConfigurationError(
             f'client certificate file "{cert}" does not exist or cannot be accessed'
         )
-    key = _path(sslkey) if sslkey is not None else home / ".postgresql" / "postgresql.key"
+    key = expand_path(sslkey) if sslkey is not None else _default_file(home, "postgresql.key")
+    if key is None:
+        raise ClientConfigurationError(
+            f'no private key file for client certificate "{cert}": set sslkey (there is no home '
+            "directory to find ~/.postgresql/postgresql.key in)"
+        )
     if not _readable(key):
         raise ClientConfigurationError(
             f'private key file "{key}" for client certificate "{cert}" does not exist or cannot be accessed'
@@ -225,13 +256,14 @@ def make_ssl_context(
     sslcrl: str | os.PathLike[str] | None = None,
     ssl_min_protocol_version: str | None = None,
     ssl_max_protocol_version: str | None = None,
-    home: Path,
+    home: Path | None,
 ) -> ssl.SSLContext | None:
     """The TLS context for ``mode``, or None when ``mode`` is ``disable``.
 
     File options that are None fall back to libpq's defaults under ``home/.postgresql/``
     (``root.crt``, ``root.crl``, ``postgresql.crt``, ``postgresql.key``), which are used only if
-    they exist; a file named explicitly must exist.
+    they exist; a file named explicitly must exist. Without a home directory there are no
+    default files.
 
     Args:
         mode: the sslmode.
@@ -244,15 +276,17 @@ def make_ssl_context(
             checked against it.
         ssl_min_protocol_version: the oldest TLS version allowed; ``TLSv1.2`` when None.
         ssl_max_protocol_version: the newest TLS version allowed; the newest supported when None.
-        home: the user's home directory, for the default file locations.
+        home: the user's home directory, for the default file locations; None when there is
+            none (no ``HOME`` and no passwd entry).
 
     Returns:
         A client context offering ALPN ``postgresql``, or None for ``disable``.
 
     Raises:
-        ClientConfigurationError: ``verify-ca``/``verify-full`` without a root certificate; a
-            named file that is missing or cannot be loaded; ``sslrootcert=system`` with a mode
-            weaker than ``verify-full``; an unsupported or inverted TLS version range.
+        ClientConfigurationError: ``verify-ca``/``verify-full`` without a root certificate (or
+            without a home directory to find the default one in); a named file that is missing
+            or cannot be loaded; ``sslrootcert=system`` with a mode weaker than
+            ``verify-full``; an unsupported or inverted TLS version range.
     """
     if mode == SSLMode.disable:
         return None
