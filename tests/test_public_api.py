@@ -168,6 +168,8 @@ PGTYPES = [
     "MAX_ARGUMENTS",
     "TEXT",
     "Codec",
+    "CopyRecordDecoder",
+    "CopyRecordEncoder",
     "ParameterEncoder",
     "Record",
     "RowDecoder",

@@ -6,7 +6,8 @@ multiranges and extension types from plain type information (:class:`TypeInfo`, 
 connection reads from the catalog), and keeps them in a :class:`TypeRegistry` that takes user
 codecs the way asyncpg's ``set_type_codec`` does. :class:`RowDecoder` turns batches of DataRow
 payloads into :class:`Record` objects; :class:`ParameterEncoder` turns a statement's arguments
-into Bind values. The value classes live in :mod:`pgtypes.types`. See ``docs/pgtypes.md``.
+into Bind values; :class:`CopyRecordEncoder` and :class:`CopyRecordDecoder` do the same for binary
+COPY data. The value classes live in :mod:`pgtypes.types`. See ``docs/pgtypes.md``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pgtypes import types
 from pgtypes.__about__ import __version__
 from pgtypes._builtin_codecs import BUILTIN_TYPE_NAME_MAP, lookup_builtin_type
 from pgtypes._codec import BINARY, TEXT, Codec
+from pgtypes._copy_decoder import CopyRecordDecoder
+from pgtypes._copy_encoder import CopyRecordEncoder
 from pgtypes._introspection import INTROSPECTION_SQL, type_infos_from_rows
 from pgtypes._param_encoder import MAX_ARGUMENTS, ParameterEncoder
 from pgtypes._record import Record
@@ -48,6 +51,8 @@ __all__ = [
     "Box",
     "Circle",
     "Codec",
+    "CopyRecordDecoder",
+    "CopyRecordEncoder",
     "Line",
     "LineSegment",
     "ParameterEncoder",
