@@ -56,7 +56,7 @@ async def execute_in_batches(runner: StatementRunner, command: str, args: Iterab
     if not batch:
         return
     if len(batch) < BATCH_SIZE:
-        await runner._execute(command, batch, None, rows=False)
+        await runner._execute(command, batch, None, rows=False, many=True)
         return
     await _stream(runner, command, batch, iterator)
 
@@ -66,7 +66,7 @@ async def _stream(
 ) -> None:
     state = await runner._statement(command)
     protocol = runner._protocol
-    encoded = runner._encode(state, batch)
+    encoded = runner._encode(state, batch, many=True)
     outside_transaction = not runner.is_in_transaction()
     exchange = ExecuteExchange(runner._loop, command, None)
     first: list[pgwire.FrontendMessage | pgwire.BindExecuteBatch] = [*runner._cache.take_close_messages()]
@@ -82,7 +82,7 @@ async def _stream(
             batch = _take(iterator)
             if not batch:
                 break
-            encoded = runner._encode(state, batch, first_index=done)
+            encoded = runner._encode(state, batch, first_index=done, many=True)
             protocol.send(
                 pgwire.BindExecuteBatch(state.name, state.encoder.formats, encoded, state.result_formats)
             )

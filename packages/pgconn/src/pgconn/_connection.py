@@ -18,6 +18,7 @@ import pgwire
 from pgconn._batches import execute_in_batches
 from pgconn._codec_methods import TypeCodecMethods
 from pgconn._config import Address, ConnectionParameters
+from pgconn._copy_methods import CopyMethods
 from pgconn._cursor import CursorFactory
 from pgconn._listener_methods import ListenerMethods
 from pgconn._listeners import ConnectionListeners
@@ -36,7 +37,7 @@ __all__ = ["Connection"]
 _RESET_QUERY = "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
 
 
-class Connection(ListenerMethods, TypeCodecMethods, StatementRunner):
+class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner):
     """A connection to a PostgreSQL server; made by :func:`pgconn.connect`, not directly.
 
     One operation runs at a time: starting a second while one is in progress raises
@@ -264,12 +265,12 @@ class Connection(ListenerMethods, TypeCodecMethods, StatementRunner):
         Raises:
             As :meth:`executemany`.
         """
-        arg_sets = [tuple(item) for item in args]
+        arg_sets = list(args)
 
         async def run() -> list[Record]:
             if not arg_sets:
                 return []
-            return (await self._execute(query, arg_sets, record_class)).rows
+            return (await self._execute(query, arg_sets, record_class, many=True)).rows
 
         return await self._operation(timeout, run, query, arg_sets)
 

@@ -87,7 +87,14 @@ class PreparedStatement:
     # -- execution ------------------------------------------------------------------------
 
     async def _run(
-        self, method: str, arg_sets: Sequence[Sequence[Any]], timeout: float | None, *, rows: bool, limit: int
+        self,
+        method: str,
+        arg_sets: Sequence[Sequence[Any]],
+        timeout: float | None,
+        *,
+        rows: bool,
+        limit: int,
+        many: bool = False,
     ) -> list[Record]:
         self._check(method)
         connection = self._connection
@@ -95,7 +102,7 @@ class PreparedStatement:
         async def run() -> list[Record]:
             try:
                 executed = await connection._execute_state(
-                    self._state, arg_sets, self._record_class, rows=rows, limit=limit
+                    self._state, arg_sets, self._record_class, rows=rows, limit=limit, many=many
                 )
             except FeatureNotSupportedError as error:
                 if is_stale_plan(error):
@@ -110,9 +117,7 @@ class PreparedStatement:
             self._last_status = None if limit == 1 else executed.status
             return executed.rows
 
-        return await connection._operation(
-            timeout, run, self._state.query, arg_sets[0] if len(arg_sets) == 1 else arg_sets
-        )
+        return await connection._operation(timeout, run, self._state.query, arg_sets if many else arg_sets[0])
 
     async def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
         """Execute with ``args``; all rows."""
@@ -130,19 +135,19 @@ class PreparedStatement:
 
     async def fetchmany(self, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> list[Record]:
         """Execute once per argument sequence, in one request; all rows in order."""
-        arg_sets = [tuple(item) for item in args]
+        arg_sets = list(args)
         if not arg_sets:
             self._check("fetchmany")
             return []
-        return await self._run("fetchmany", arg_sets, timeout, rows=True, limit=0)
+        return await self._run("fetchmany", arg_sets, timeout, rows=True, limit=0, many=True)
 
     async def executemany(self, args: Iterable[Sequence[Any]], *, timeout: float | None = None) -> None:
         """Execute once per argument sequence, in one request (atomic outside a transaction)."""
-        arg_sets = [tuple(item) for item in args]
+        arg_sets = list(args)
         if not arg_sets:
             self._check("executemany")
             return
-        await self._run("executemany", arg_sets, timeout, rows=False, limit=0)
+        await self._run("executemany", arg_sets, timeout, rows=False, limit=0, many=True)
 
     def cursor(
         self,

@@ -32,7 +32,14 @@ from pgconn._exchanges import Described, DescribeExchange, Executed, ExecuteExch
 from pgconn._listeners import ConnectionListeners
 from pgconn._protocol import Exchange, WireProtocol
 from pgconn._statement import StatementCache, StatementState
-from pgtypes import INTROSPECTION_SQL, MAX_ARGUMENTS, Record, TypeRegistry, type_infos_from_rows
+from pgtypes import (
+    INTROSPECTION_SQL,
+    MAX_ARGUMENTS,
+    Record,
+    ServerVersion,
+    TypeRegistry,
+    type_infos_from_rows,
+)
 from pgwire.exceptions import (
     FeatureNotSupportedError,
     InterfaceError,
@@ -109,6 +116,8 @@ class StatementRunner:
         def is_closed(self) -> bool: ...
 
         def is_in_transaction(self) -> bool: ...
+
+        def get_server_version(self) -> ServerVersion: ...
 
         def terminate(self) -> None: ...
 
@@ -274,9 +283,10 @@ class StatementRunner:
 
     # -- statements -------------------------------------------------------------------------
 
-    async def _describe(self, query: str, name: str) -> StatementState:
+    async def _describe(self, query: str, name: str, param_oids: tuple[int, ...] = ()) -> StatementState:
+        """Prepare ``query`` as ``name`` and learn its types (``param_oids``: given ones, 0 unknown)."""
         messages: list[pgwire.FrontendMessage] = [*self._cache.take_close_messages()]
-        messages += [pgwire.Parse(name, query), pgwire.Describe("S", name), _SYNC]
+        messages += [pgwire.Parse(name, query, param_oids), pgwire.Describe("S", name), _SYNC]
         try:
             described: Described = await self._run(DescribeExchange(self._loop, query), messages)
         except BaseException:
@@ -334,11 +344,20 @@ class StatementRunner:
         return await self._describe(query, "")
 
     def _encode(
-        self, state: StatementState, arg_sets: Sequence[Sequence[Any]], first_index: int = 0
+        self,
+        state: StatementState,
+        arg_sets: Sequence[Sequence[Any]],
+        first_index: int = 0,
+        *,
+        many: bool = False,
     ) -> list[Any]:
-        """Every argument set encoded, before anything is sent (so nothing is half-sent)."""
+        """Every argument set encoded, before anything is sent (so nothing is half-sent).
+
+        ``many``: the sets are elements of an ``executemany()``/``fetchmany()`` input, checked
+        and named as such even when there is one.
+        """
         encoder = state.encoder
-        if len(arg_sets) == 1:
+        if len(arg_sets) == 1 and not many:
             return [encoder.encode(arg_sets[0])]
         return encoder.encode_many(arg_sets, first_index=first_index)
 
@@ -351,9 +370,10 @@ class StatementRunner:
         rows: bool,
         limit: int,
         first_index: int = 0,
+        many: bool = False,
     ) -> Executed:
         """Bind and execute ``state`` once per argument set, in one pipelined request."""
-        encoded = self._encode(state, arg_sets, first_index)
+        encoded = self._encode(state, arg_sets, first_index, many=many)
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
         messages: list[Outgoing] = [*self._cache.take_close_messages()]
@@ -377,18 +397,19 @@ class StatementRunner:
         rows: bool = True,
         limit: int = 0,
         first_index: int = 0,
+        many: bool = False,
     ) -> Executed:
         """Run ``query`` through the statement cache, re-preparing once if its plan went stale."""
         klass = self._record_class if record_class is None else record_class
         # A cache hit needs no coroutine of its own: this runs once per query.
         state = self._cache.get(query, self._loop.time())
         if state is None:
-            if arg_sets and isinstance(arg_sets[0], Sized):
+            if arg_sets and isinstance(arg_sets[0], Sized) and not many:
                 check_argument_count(len(arg_sets[0]))
             state = await self._statement(query)
         try:
             return await self._execute_state(
-                state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index
+                state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index, many=many
             )
         except FeatureNotSupportedError as error:
             if not is_stale_plan(error):
@@ -401,7 +422,7 @@ class StatementRunner:
             raise
         state = await self._statement(query)
         return await self._execute_state(
-            state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index
+            state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index, many=many
         )
 
     async def _simple_query(self, query: str) -> str:

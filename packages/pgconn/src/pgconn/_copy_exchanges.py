@@ -1,0 +1,179 @@
+"""The client's side of a COPY cycle: a Query that starts COPY, the data, the status.
+
+:class:`CopyOutExchange` (``COPY ... TO STDOUT``) queues the CopyData payloads for a consumer
+and pauses reading from the socket while more than :data:`HIGH_WATER` bytes wait, so a slow
+consumer holds the server back instead of filling memory. :class:`CopyInExchange` (``COPY ...
+FROM STDIN``) tells the sender when the server is ready for data (CopyInResponse) and when it
+gave up (an ErrorResponse mid-copy), so the sender stops at once. Both resolve their future
+at ReadyForQuery with the command's status (``COPY n``) or the server's first error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any, cast
+
+from pgconn._exchanges import _Exchange
+from pgwire import (
+    ClientEvent,
+    CommandComplete,
+    CopyData,
+    CopyDone,
+    CopyInResponse,
+    CopyOutResponse,
+    ErrorResponse,
+    ReadyForQuery,
+)
+
+__all__ = ["HIGH_WATER", "LOW_WATER", "CopyInExchange", "CopyOutExchange", "forget"]
+
+#: Bytes of COPY OUT data waiting for the consumer above which reading from the socket pauses.
+HIGH_WATER = 1 << 20
+#: ... and below which it resumes.
+LOW_WATER = 1 << 18
+
+
+class CopyOutExchange(_Exchange[str]):
+    """Query("COPY ... TO STDOUT"): chunks for the consumer, with back-pressure on the socket."""
+
+    __slots__ = ("_chunks", "_paused", "_queued", "_transport", "_waiter", "abandoned", "response", "status")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, query: str, transport: asyncio.Transport | None
+    ) -> None:
+        super().__init__(loop, query)
+        self._chunks: deque[bytes] = deque()
+        self._queued = 0
+        self._waiter: asyncio.Future[None] | None = None
+        self._transport = transport
+        self._paused = False
+        self.status = ""
+        #: The consumer stopped (an error or a cancellation): data is dropped from now on.
+        self.abandoned = False
+        self.response: CopyOutResponse | None = None
+
+    def handle(self, event: ClientEvent) -> None:
+        kind = type(event)
+        if kind is CopyData:
+            if not self.abandoned:
+                data = cast(CopyData, event).data
+                self._chunks.append(data)
+                self._queued += len(data)
+                if self._queued > HIGH_WATER:
+                    self._pause()
+                self._wake()
+        elif kind is CopyOutResponse:
+            self.response = cast(CopyOutResponse, event)
+        elif kind is CommandComplete:
+            self.status = cast(CommandComplete, event).tag
+        elif kind is ErrorResponse:
+            self._server_error(cast(ErrorResponse, event))
+        elif kind is CopyInResponse:
+            self._local_error(TypeError("the query started COPY FROM STDIN, not COPY TO STDOUT"))
+        elif kind is ReadyForQuery:
+            self._finish(self.status)
+            self._wake()
+        elif kind is CopyDone:
+            pass
+
+    def fail(self, error: BaseException) -> None:
+        super().fail(error)
+        self._wake()
+
+    def _pause(self) -> None:
+        transport = self._transport
+        if not self._paused and transport is not None and not transport.is_closing():
+            self._paused = True
+            transport.pause_reading()
+
+    def _resume(self) -> None:
+        transport = self._transport
+        if self._paused and transport is not None and not transport.is_closing():
+            self._paused = False
+            transport.resume_reading()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def take(self) -> bytes | None:
+        """The next chunk, or None when none is queued now."""
+        if not self._chunks:
+            return None
+        chunk = self._chunks.popleft()
+        self._queued -= len(chunk)
+        if self._queued < LOW_WATER:
+            self._resume()
+        return chunk
+
+    async def wait(self) -> None:
+        """Wait until a chunk is queued or the cycle is over."""
+        if self._chunks or self.finished:
+            return
+        self._waiter = self.future.get_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
+
+    def abandon(self) -> None:
+        """The consumer stopped: drop what is queued and what comes, and read on."""
+        self.abandoned = True
+        self._chunks.clear()
+        self._queued = 0
+        self._resume()
+
+
+class CopyInExchange(_Exchange[str]):
+    """Query("COPY ... FROM STDIN"): signals when the server wants data and when it gave up."""
+
+    __slots__ = ("_ready", "status")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, query: str) -> None:
+        super().__init__(loop, query)
+        self._ready: asyncio.Future[bool] = loop.create_future()
+        self.status = ""
+
+    def handle(self, event: ClientEvent) -> None:
+        kind = type(event)
+        if kind is CopyInResponse:
+            if not self._ready.done():
+                self._ready.set_result(True)
+        elif kind is CommandComplete:
+            self.status = cast(CommandComplete, event).tag
+        elif kind is ErrorResponse:
+            self._server_error(cast(ErrorResponse, event))
+            self._not_ready()
+        elif kind is ReadyForQuery:
+            self._not_ready()
+            self._finish(self.status)
+        elif kind is CopyOutResponse:
+            self._local_error(TypeError("the query started COPY TO STDOUT, not COPY FROM STDIN"))
+
+    def fail(self, error: BaseException) -> None:
+        super().fail(error)
+        self._not_ready()
+
+    def _not_ready(self) -> None:
+        if not self._ready.done():
+            self._ready.set_result(False)
+
+    async def ready(self) -> bool:
+        """Wait for the server: True once it takes data, False if the COPY failed to start."""
+        return await asyncio.shield(self._ready)
+
+    @property
+    def failed(self) -> bool:
+        """The server reported an error (it drops any further data) or the connection broke."""
+        return self.error is not None or self.finished
+
+
+def forget(future: asyncio.Future[Any]) -> None:
+    """Nobody will await ``future`` now: cancel it, or mark its exception as seen."""
+    if future.done():
+        if not future.cancelled():
+            future.exception()
+    else:
+        future.cancel()
