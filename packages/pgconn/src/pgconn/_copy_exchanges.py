@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any, cast
 
+import pgwire
 from pgconn._exchanges import _Exchange
 from pgwire import (
     ClientEvent,
@@ -26,12 +28,11 @@ from pgwire import (
     ReadyForQuery,
 )
 
-__all__ = ["HIGH_WATER", "LOW_WATER", "CopyInExchange", "CopyOutExchange", "forget"]
+__all__ = ["HIGH_WATER", "CopyInExchange", "CopyOutExchange", "forget"]
 
-#: Bytes of COPY OUT data waiting for the consumer above which reading from the socket pauses.
+#: Bytes of COPY OUT data waiting for the consumer above which reading from the socket pauses
+#: (it resumes when the consumer takes them).
 HIGH_WATER = 1 << 20
-#: ... and below which it resumes.
-LOW_WATER = 1 << 18
 
 
 class CopyOutExchange(_Exchange[str]):
@@ -99,13 +100,14 @@ class CopyOutExchange(_Exchange[str]):
             waiter.set_result(None)
 
     def take(self) -> bytes | None:
-        """The next chunk, or None when none is queued now."""
-        if not self._chunks:
+        """Every chunk queued now, joined (the server sends one CopyData per row), or None."""
+        chunks = self._chunks
+        if not chunks:
             return None
-        chunk = self._chunks.popleft()
-        self._queued -= len(chunk)
-        if self._queued < LOW_WATER:
-            self._resume()
+        chunk = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self._queued = 0
+        self._resume()
         return chunk
 
     async def wait(self) -> None:
@@ -129,17 +131,23 @@ class CopyOutExchange(_Exchange[str]):
 class CopyInExchange(_Exchange[str]):
     """Query("COPY ... FROM STDIN"): signals when the server wants data and when it gave up."""
 
-    __slots__ = ("_ready", "status")
+    __slots__ = ("_abandoned", "_ready", "_send", "status")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, query: str) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, query: str, send: Callable[[pgwire.FrontendMessage], None]
+    ) -> None:
         super().__init__(loop, query)
         self._ready: asyncio.Future[bool] = loop.create_future()
+        self._send = send
+        self._abandoned: str | None = None
         self.status = ""
 
     def handle(self, event: ClientEvent) -> None:
         kind = type(event)
         if kind is CopyInResponse:
-            if not self._ready.done():
+            if self._abandoned is not None:
+                self._send(pgwire.CopyFail(self._abandoned))  # the sender gave up before it began
+            elif not self._ready.done():
                 self._ready.set_result(True)
         elif kind is CommandComplete:
             self.status = cast(CommandComplete, event).tag
@@ -163,6 +171,14 @@ class CopyInExchange(_Exchange[str]):
     async def ready(self) -> bool:
         """Wait for the server: True once it takes data, False if the COPY failed to start."""
         return await asyncio.shield(self._ready)
+
+    def abandon(self, message: str) -> None:
+        """The sender gave up: end the COPY with CopyFail now, or as soon as the server is ready."""
+        if self._abandoned is not None or self.finished:
+            return
+        self._abandoned = message
+        if self._ready.done() and self._ready.result():
+            self._send(pgwire.CopyFail(message))
 
     @property
     def failed(self) -> bool:

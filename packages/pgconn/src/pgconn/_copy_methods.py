@@ -319,7 +319,7 @@ class CopyMethods(_Base):
     async def _copy_in(self, sql: str, chunks: AsyncIterator[bytes]) -> str:
         """Run ``sql`` (a COPY FROM STDIN), sending ``chunks`` under write flow control."""
         protocol = self._protocol
-        exchange = CopyInExchange(self._loop, sql)
+        exchange = CopyInExchange(self._loop, sql, protocol.send)
         future = protocol.start(exchange, pgwire.Query(sql))
         try:
             if await exchange.ready():
@@ -331,8 +331,8 @@ class CopyMethods(_Base):
                 if not exchange.failed:
                     protocol.send(pgwire.CopyDone())
         except BaseException as error:
-            if not exchange.finished and not self.is_closed():
-                protocol.send(pgwire.CopyFail(_copy_fail_message(error)))
+            if not self.is_closed():
+                exchange.abandon(_copy_fail_message(error))
             forget(future)
             if isinstance(error, asyncio.CancelledError):
                 self._begin_recovery(exchange)
