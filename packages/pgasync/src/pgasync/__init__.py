@@ -1,8 +1,9 @@
 """pgasync: an asyncio PostgreSQL driver with asyncpg's API.
 
 ``import pgasync`` gives what ``import asyncpg`` gives, under the same names: ``connect``,
-``Connection``, ``PreparedStatement``, ``Record``, ``Transaction``, the ``exceptions`` and
-``types`` modules, and every exception class at the top level. The value classes of
+``Connection``, ``PreparedStatement``, ``Record``, ``Transaction``, ``Cursor``,
+``CursorFactory``, the ``connection``, ``cursor``, ``exceptions``, ``prepared_stmt``,
+``transaction`` and ``types`` modules, and every exception class at the top level. The value classes of
 ``pgasync.types`` (``Range``, ``Point``, ...) are importable from the top level too, though
 not listed in ``__all__``, as in asyncpg. The pool comes with a later release.
 
@@ -17,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from pgasync import connection, exceptions, prepared_stmt, transaction, types
+from pgasync import connection, cursor, exceptions, prepared_stmt, transaction, types
 from pgasync.__about__ import __version__
 
 # The value classes, importable from the top level but not part of __all__ (as asyncpg's).
@@ -33,19 +34,22 @@ from pgasync.types import Polygon as Polygon
 from pgasync.types import Range as Range
 from pgasync.types import ServerVersion as ServerVersion
 from pgasync.types import Type as Type
-from pgconn import Connection, PreparedStatement, Transaction, connect
+from pgconn import Connection, Cursor, CursorFactory, PreparedStatement, Transaction, connect
 from pgtypes import Record
 from pgwire._sqlstate import *  # noqa: F403  # the SQLSTATE classes, spelled out for type checkers
 from pgwire.exceptions import *  # noqa: F403  # every exception class, as asyncpg exports them
 
 __all__ = [
     "Connection",
+    "Cursor",
+    "CursorFactory",
     "PreparedStatement",
     "Record",
     "Transaction",
     "__version__",
     "connect",
     "connection",
+    "cursor",
     "exceptions",
     "prepared_stmt",
     "transaction",

@@ -3,9 +3,10 @@
 :func:`connect` resolves asyncpg's arguments (DSN, environment, passfile, service file, TLS
 modes, several hosts, ``target_session_attrs``) and returns a :class:`Connection`: queries
 (``execute``, ``executemany``, ``fetch``, ``fetchrow``, ``fetchval``, ``fetchmany``),
-prepared statements with a statement cache, transactions, type codecs, timeouts and
-cancellation. The protocol is ``pgwire``'s and the types are ``pgtypes``'; this package is
-the asyncio pump between them and the socket. See ``docs/pgconn.md``.
+prepared statements with a statement cache, transactions, cursors, COPY, listeners and
+query loggers, type codecs, timeouts and cancellation. The protocol is ``pgwire``'s and the
+types are ``pgtypes``'; this package is the asyncio pump between them and the socket. See
+``docs/pgconn.md``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pgconn.__about__ import __version__
 from pgconn._config import SessionAttribute, SSLMode
 from pgconn._connection import Connection
 from pgconn._connector import connect
+from pgconn._copy_stream import CopyRecordStream
+from pgconn._cursor import Cursor, CursorFactory, CursorIterator
+from pgconn._listeners import LoggedQuery
+from pgconn._notification_stream import Notification, NotificationOverflowError, NotificationStream
 from pgconn._prepared import PreparedStatement
 from pgconn._settings import ConnectionSettings
 from pgconn._transaction import Transaction, TransactionState
@@ -21,6 +26,14 @@ from pgconn._transaction import Transaction, TransactionState
 __all__ = [
     "Connection",
     "ConnectionSettings",
+    "CopyRecordStream",
+    "Cursor",
+    "CursorFactory",
+    "CursorIterator",
+    "LoggedQuery",
+    "Notification",
+    "NotificationOverflowError",
+    "NotificationStream",
     "PreparedStatement",
     "SSLMode",
     "SessionAttribute",
