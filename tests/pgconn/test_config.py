@@ -1,4 +1,4 @@
-"""Tests of :mod:`pgconn._config`: precedence, hosts and ports, service files, validation.
+"""Tests of :mod:`pgconn._parameters`: precedence, hosts and ports, service files, validation.
 
 No server is needed (but for connecting without a home directory): the environment and the
 home directory are injected, files are written under ``tmp_path``. URI syntax has its own
@@ -18,7 +18,7 @@ import pytest
 
 import pgconn
 from pgasync.cluster import Cluster
-from pgconn._config import (
+from pgconn._parameters import (
     Address,
     ConnectionParameters,
     SessionAttribute,

@@ -22,9 +22,9 @@ import pytest
 import pgconn
 import pgwire
 from pgasync.cluster import Cluster, HbaRule, PostgresInstallation, ServerUser, TlsFiles
-from pgconn import _cancel, _connect
+from pgconn import _attempt, _cancel
 from pgconn._channel_binding import server_end_point_hash
-from pgconn._config import Address
+from pgconn._parameters import Address
 from pgwire.exceptions import (
     ClientConfigurationError,
     InvalidAuthorizationSpecificationError,
@@ -355,7 +355,7 @@ async def test_scram_over_tls_uses_channel_binding(
     assert await _connect_tls(cluster, **spec, ssl="require") is True
     # The server checks the binding data of SCRAM-SHA-256-PLUS against its own certificate, so
     # wrong data must make it refuse: proof that the -PLUS mechanism and our data were used.
-    monkeypatch.setattr(_connect, "server_end_point_hash", lambda der: b"\x00" * 32)
+    monkeypatch.setattr(_attempt, "server_end_point_hash", lambda der: b"\x00" * 32)
     with pytest.raises(InvalidAuthorizationSpecificationError, match="channel binding"):
         await pgconn.connect(**spec, ssl="require")
 
@@ -391,7 +391,7 @@ async def test_prefer_continues_in_plain_text_on_the_same_connection(
     plain_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The server's 'N' to SSLRequest is not a reason to connect again (libpq's behaviour)."""
-    import pgconn._connect as connect_module
+    import pgconn._attempt as connect_module
 
     opened: list[object] = []
     original = connect_module._open_transport

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgconn._config import Address, parse_connect_arguments
 from pgconn._dsn import HostEntry, parse_dsn, parse_host_list
+from pgconn._parameters import Address, parse_connect_arguments
 from pgwire.exceptions import ClientConfigurationError
 
 

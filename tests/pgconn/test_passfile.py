@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pgconn._config import Address
+from pgconn._parameters import Address
 from pgconn._passfile import find_password, parse_passfile_line, resolve_password
 from pgwire.exceptions import InterfaceError
 

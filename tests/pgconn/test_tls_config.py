@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from pgasync.cluster import TlsFiles
 from pgasync.cluster._osuser import ServerAccount
 from pgasync.cluster._tls import create_tls_files
-from pgconn._config import parse_connect_arguments
+from pgconn._parameters import parse_connect_arguments
 from pgconn._tls import SSLMode, make_ssl_context, parse_tls_version
 from pgwire.exceptions import ClientConfigurationError
 

@@ -12,15 +12,15 @@ types are ``pgtypes``'; this package is the asyncio pump between them and the so
 from __future__ import annotations
 
 from pgconn.__about__ import __version__
-from pgconn._config import SessionAttribute, SSLMode
 from pgconn._connection import Connection
-from pgconn._connector import connect
 from pgconn._copy_stream import CopyRecordStream
 from pgconn._cursor import Cursor, CursorFactory, CursorIterator
+from pgconn._failover import connect
 from pgconn._listeners import LoggedQuery
 from pgconn._notification_stream import Notification, NotificationOverflowError, NotificationStream
+from pgconn._parameters import SessionAttribute, SSLMode
 from pgconn._prepared import PreparedStatement
-from pgconn._settings import ConnectionSettings
+from pgconn._server_settings import ConnectionSettings
 from pgconn._transaction import Transaction, TransactionState
 
 __all__ = [

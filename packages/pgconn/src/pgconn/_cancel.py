@@ -12,7 +12,7 @@ import asyncio
 import ssl as ssl_module
 
 import pgwire
-from pgconn._config import Address
+from pgconn._parameters import Address
 
 __all__ = ["send_cancel_request"]
 

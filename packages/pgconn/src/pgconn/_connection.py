@@ -17,15 +17,15 @@ from typing import Any
 import pgwire
 from pgconn._batches import execute_in_batches
 from pgconn._codec_methods import TypeCodecMethods
-from pgconn._config import Address, ConnectionParameters
 from pgconn._copy_methods import CopyMethods
 from pgconn._cursor import CursorFactory
 from pgconn._listener_methods import ListenerMethods
 from pgconn._listeners import ConnectionListeners
+from pgconn._parameters import Address, ConnectionParameters
 from pgconn._prepared import PreparedStatement
 from pgconn._protocol import WireProtocol
 from pgconn._runner import StatementRunner
-from pgconn._settings import ConnectionSettings
+from pgconn._server_settings import ConnectionSettings
 from pgconn._statement import StatementCache
 from pgconn._transaction import Transaction
 from pgtypes import Record, ServerVersion, TypeRegistry, parse_server_version

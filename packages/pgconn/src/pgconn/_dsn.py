@@ -1,6 +1,6 @@
 """Reading connection settings from text: connection URIs, host lists and the service file.
 
-Nothing here decides precedence; :mod:`pgconn._config` combines what these functions return.
+Nothing here decides precedence; :mod:`pgconn._parameters` combines what these functions return.
 The formats are libpq's ("Connection Strings", PostgreSQL docs 34.1.1, and "The Connection
 Service File", 34.17).
 """

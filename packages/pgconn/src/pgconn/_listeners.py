@@ -25,8 +25,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import pgwire
-from pgconn._config import Address, ConnectionParameters
 from pgconn._notification_stream import Notification, NotificationStream
+from pgconn._parameters import Address, ConnectionParameters
 from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresLogMessage
 
 __all__ = ["CLOSE_GRACE", "Callback", "ConnectionListeners", "LoggedQuery"]

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from pgconn._config import Address
+from pgconn._parameters import Address
 from pgwire.exceptions import InterfaceError
 
 __all__ = ["find_password", "parse_passfile_line", "resolve_password"]

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pgwire
 from pgconn._cancel import send_cancel_request
-from pgconn._config import Address
 from pgconn._exchanges import Described, DescribeExchange, Executed, ExecuteExchange, SimpleExchange
 from pgconn._listeners import ConnectionListeners
+from pgconn._parameters import Address
 from pgconn._protocol import Exchange, WireProtocol
 from pgconn._statement import StatementCache, StatementState
 from pgtypes import (

@@ -1,6 +1,6 @@
 """``connect()``: asyncpg's connection function, over every host and TLS choice.
 
-The arguments are checked and resolved first (:mod:`pgconn._config`), before any I/O. Then,
+The arguments are checked and resolved first (:mod:`pgconn._parameters`), before any I/O. Then,
 within one ``timeout`` for the whole attempt, each address is tried in order: an ``OSError``
 or a server that cannot take connections now (57P03) moves on to the next one, any other
 server error (wrong password, unknown database) is raised at once. sslmode ``prefer`` falls
@@ -18,7 +18,9 @@ import ssl as ssl_module
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
-from pgconn._config import (
+from pgconn._attempt import open_connection, uses_tls
+from pgconn._connection import Connection
+from pgconn._parameters import (
     Address,
     ConnectionParameters,
     SessionAttribute,
@@ -26,8 +28,6 @@ from pgconn._config import (
     parse_connect_arguments,
     validate_connection_options,
 )
-from pgconn._connect import open_connection, uses_tls
-from pgconn._connection import Connection
 from pgconn._protocol import WireProtocol
 from pgtypes import Record
 from pgwire.exceptions import (

@@ -38,7 +38,7 @@ from pgconn._dsn import (
     parse_port_list,
     read_service,
 )
-from pgconn._options import validate_connection_options
+from pgconn._option_checks import validate_connection_options
 from pgconn._tls import SYSTEM_ROOTS, SSLMode, expand_path, make_ssl_context
 from pgwire.exceptions import ClientConfigurationError
 

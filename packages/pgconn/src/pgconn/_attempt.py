@@ -3,7 +3,7 @@
 :func:`open_connection` tries one address with one TLS choice and returns the protocol,
 ready for queries (ReadyForQuery received). The policy around it (several hosts, sslmode
 ``allow``/``prefer`` retries, ``target_session_attrs``, the overall timeout) is in
-:mod:`pgconn._connector`.
+:mod:`pgconn._failover`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import ssl as ssl_module
 
 import pgwire
 from pgconn._channel_binding import server_end_point_hash
-from pgconn._config import Address, ConnectionParameters
+from pgconn._parameters import Address, ConnectionParameters
 from pgconn._passfile import find_password, resolve_password
 from pgconn._protocol import WireProtocol
 from pgwire import (
