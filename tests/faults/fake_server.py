@@ -243,6 +243,21 @@ class FakeSession:
         await self._server.wait_until(lambda: bool(self.cancel_requests))
         return self.cancel_requests[0]
 
+    async def answer_cancel(self, status: pgwire.TransactionStatus = _IDLE) -> pgwire.CancelRequest:
+        """Wait for this session's CancelRequest, then answer as PostgreSQL does; the request.
+
+        The running query ends with ErrorResponse 57014 (query_canceled) and ReadyForQuery
+        with ``status``.
+
+        Raises:
+            pgwire.LocalProtocolError: no request is running (a bug in the script).
+            SessionClosedError: the connection is closing.
+        """
+        request = await self.wait_for_cancel()
+        self.send_error("57014", "canceling statement due to user request")
+        self.send_ready(status)
+        return request
+
     # -- closing --------------------------------------------------------------------------
 
     @property

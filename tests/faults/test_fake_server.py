@@ -133,9 +133,7 @@ async def test_a_timeouts_cancel_request_is_recorded() -> None:
         batch = await session.receive_until(pgwire.Sync)
         assert [type(message) for message in batch] == [pgwire.Parse, pgwire.Describe, pgwire.Sync]
         # Answered only once cancelled, as a server does, so pgconn's resync ends either way.
-        await session.wait_for_cancel()
-        session.send_error("57014", "canceling statement due to user request")
-        session.send_ready()
+        await session.answer_cancel()
         await answer_queries(session)
 
     async with FakeServer(script) as server:
@@ -160,9 +158,7 @@ async def test_cancelling_the_task_at_a_named_point_sends_a_cancel_request() -> 
     async def script(session: FakeSession) -> None:
         await session.receive_until(pgwire.Sync)
         await session.pause("described")
-        await session.wait_for_cancel()
-        session.send_error("57014", "canceling statement due to user request")
-        session.send_ready()
+        await session.answer_cancel()
         await answer_queries(session)
 
     async with FakeServer(script) as server:
