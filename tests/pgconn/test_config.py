@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 import pwd
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pgasync.cluster import Cluster
 from pgconn._parameters import (
     Address,
     ConnectionParameters,
+    LoadBalanceHosts,
     SessionAttribute,
     SSLMode,
     parse_connect_arguments,
@@ -102,6 +104,19 @@ PRECEDENCE: dict[str, tuple[list[Any], Callable[[ConnectionParameters], object],
         ],
         lambda p: p.target_session_attrs,
         ["primary", None, "standby", "read-write", "read-only"],
+    ),
+    # Two values only: each layer gives the other one than the layer below, and the
+    # environment's differs from the default (disable).
+    "load_balance_hosts": (
+        [
+            {"load_balance_hosts": "disable"},
+            None,
+            "load_balance_hosts=random",
+            "load_balance_hosts=disable",
+            {"PGLOADBALANCEHOSTS": "random"},
+        ],
+        lambda p: p.load_balance_hosts,
+        ["disable", None, "random", "disable", "random"],
     ),
     "krbsrvname": (
         [{"krbsrvname": "k"}, None, "krbsrvname=q", "krbsrvname=s", {"PGKRBSRVNAME": "e"}],
@@ -505,6 +520,55 @@ def test_target_session_attrs_invalid(parse: Parse, value: object) -> None:
         parse(user="u", target_session_attrs=value)
     with pytest.raises(ClientConfigurationError, match=expected):
         parse(user="u", environ={"PGTARGETSESSIONATTRS": "primary-ish"})
+
+
+def test_load_balance_hosts(parse: Parse) -> None:
+    assert parse(user="u").load_balance_hosts is LoadBalanceHosts.disable
+    for mode in LoadBalanceHosts:
+        assert parse(user="u", load_balance_hosts=mode.value).load_balance_hosts is mode
+        assert parse(user="u", load_balance_hosts=mode).load_balance_hosts is mode
+    assert [mode.value for mode in LoadBalanceHosts] == ["disable", "random"]
+    assert "load_balance_hosts=<LoadBalanceHosts.random: 'random'>" in repr(
+        parse(user="u", load_balance_hosts="random")
+    )
+    # An empty value counts as unset, as for every other setting.
+    empty = parse(user="u", dsn="postgresql://h?load_balance_hosts=", environ={"PGLOADBALANCEHOSTS": ""})
+    assert empty.load_balance_hosts is LoadBalanceHosts.disable
+
+
+def test_load_balance_hosts_from_the_service_file(parse: Parse, tmp_path: Path) -> None:
+    path = write_service(tmp_path / "s.conf", "s", ["user=u", "load_balance_hosts=random"])
+    params = parse(service="s", servicefile=path)
+    assert params.load_balance_hosts is LoadBalanceHosts.random
+    assert params.server_settings == {}  # a connection key, not a server setting
+
+
+@pytest.mark.parametrize("value", ["Random", "on", "true", "round-robin", "", 1, True])
+def test_load_balance_hosts_invalid(parse: Parse, value: object) -> None:
+    expected = "load_balance_hosts is expected to be one of disable, random"
+    with pytest.raises(ClientConfigurationError, match=f"^{expected}, got {re.escape(repr(value))}$"):
+        parse(user="u", load_balance_hosts=value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        {"dsn": "postgresql://h?load_balance_hosts=shuffle"},
+        {"environ": {"PGLOADBALANCEHOSTS": "shuffle"}},
+    ],
+)
+def test_load_balance_hosts_invalid_from_dsn_and_environment(parse: Parse, source: dict[str, Any]) -> None:
+    with pytest.raises(
+        ClientConfigurationError,
+        match=r"^load_balance_hosts is expected to be one of disable, random, got 'shuffle'$",
+    ):
+        parse(user="u", **source)
+
+
+async def test_connect_refuses_a_bad_load_balance_hosts_before_any_io() -> None:
+    # A port nothing listens on: the error must come from the check, not from connecting.
+    with pytest.raises(ClientConfigurationError, match="got 'sometimes'"):
+        await pgconn.connect(host="127.0.0.1", port=1, user="u", load_balance_hosts="sometimes")
 
 
 def test_gsslib_invalid(parse: Parse) -> None:

@@ -1,17 +1,22 @@
-"""``pgconn.connect()`` with several hosts: fallback on unreachable ones, ``target_session_attrs``.
+"""``pgconn.connect()`` with several hosts: fallback on unreachable ones, ``target_session_attrs``,
+``load_balance_hosts``.
 
 A module ``primary`` cluster with a streaming-replication hot ``standby``
 (:class:`pgasync.cluster._standby.Standby`), made once for the module; the session ``cluster``
-stands in for any other live server.
+stands in for any other live server. The load-balancing tests spread connections over these
+three servers; most replace ``pgconn._failover.host_order_random`` with a seeded generator (a
+run can be replayed) or with a fixed order (the failover order is the shuffled one).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, MutableSequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,8 @@ import pytest
 import pgconn
 from pgasync.cluster import DEFAULT_HBA_RULES, Cluster, PostgresInstallation
 from pgasync.cluster._standby import Standby, replication_rules
+from pgconn import _failover
+from pgconn._parameters import parse_connect_arguments
 from pgwire.exceptions import (
     CannotConnectNowError,
     InvalidCatalogNameError,
@@ -62,6 +69,15 @@ async def _connect_ports(ports: list[int], **options: Any) -> pgconn.Connection:
 async def _reached(ports: list[int], **options: Any) -> int:
     """Connect to ``ports`` in order; the port of the server that was chosen."""
     connection = await _connect_ports(ports, **options)
+    try:
+        return await server_port(connection)
+    finally:
+        await connection.close()
+
+
+async def _reached_by_dsn(dsn: str, **options: Any) -> int:
+    """Connect with ``dsn``; the port of the server that was chosen."""
+    connection = await pgconn.connect(dsn, **options)
     try:
         return await server_port(connection)
     finally:
@@ -185,17 +201,9 @@ async def test_target_from_dsn_and_environment(
     primary: Cluster, standby: Standby, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dsn = f"postgresql://postgres@{LOCAL}:{primary.port},{LOCAL}:{standby.port}/postgres"
-    connection = await pgconn.connect(f"{dsn}?target_session_attrs=standby")
-    try:
-        assert await server_port(connection) == standby.port
-    finally:
-        await connection.close()
+    assert await _reached_by_dsn(f"{dsn}?target_session_attrs=standby") == standby.port
     monkeypatch.setenv("PGTARGETSESSIONATTRS", "read-only")
-    connection = await pgconn.connect(dsn)
-    try:
-        assert await server_port(connection) == standby.port
-    finally:
-        await connection.close()
+    assert await _reached_by_dsn(dsn) == standby.port
 
 
 @pytest.mark.parametrize("target", ["standby", "read-only"])
@@ -251,3 +259,145 @@ async def test_rejected_candidates_are_closed(primary: Cluster, standby: Standby
             await asyncio.sleep(0.02)
     finally:
         await watcher.close()
+
+
+# -- load_balance_hosts --------------------------------------------------------------------------
+
+
+class _FixedOrder(random.Random):
+    """A stand-in for ``host_order_random`` whose shuffle puts the addresses in a chosen port order."""
+
+    def __init__(self, *ports: int) -> None:
+        super().__init__(0)
+        self.ports = list(ports)
+        self.shuffled: list[list[int]] = []
+
+    def shuffle(self, x: MutableSequence[Any]) -> None:
+        self.shuffled.append([address.port for address in x])
+        x[:] = sorted(x, key=lambda address: self.ports.index(address.port))
+
+
+@pytest.fixture
+def seeded(monkeypatch: pytest.MonkeyPatch) -> random.Random:
+    """A seeded generator in place of the SystemRandom, so that a run can be replayed."""
+    generator = random.Random(20240916)
+    monkeypatch.setattr(_failover, "host_order_random", generator)
+    return generator
+
+
+async def _reached_counts(ports: list[int], times: int, **options: Any) -> Counter[int]:
+    return Counter([await _reached(ports, **options) for _ in range(times)])
+
+
+def test_random_shuffles_a_copy_for_each_call(seeded: random.Random) -> None:
+    params = parse_connect_arguments(
+        host=["a", "b", "c", "d"], user="u", load_balance_hosts="random", environ={}, home=Path("/x")
+    )
+    orders = {tuple(address.host for address in _failover.addresses_to_try(params)) for _ in range(50)}
+    assert len(orders) > 10  # of the 24 orders
+    assert all(sorted(order) == ["a", "b", "c", "d"] for order in orders)
+    assert [address.host for address in params.addresses] == ["a", "b", "c", "d"]
+    disabled = parse_connect_arguments(host=["a", "b", "c", "d"], user="u", environ={}, home=Path("/x"))
+    assert [address.host for address in _failover.addresses_to_try(disabled)] == ["a", "b", "c", "d"]
+
+
+def test_the_default_generator_is_system_random() -> None:
+    # No state to share with a forked child, nothing to seed (see host_order_random).
+    assert isinstance(_failover.host_order_random, random.SystemRandom)
+
+
+@pytest.mark.parametrize("options", [{}, {"load_balance_hosts": "disable"}])
+async def test_disable_always_takes_the_first_host(
+    primary: Cluster, standby: Standby, cluster: Cluster, options: dict[str, str]
+) -> None:
+    ports = [cluster.port, primary.port, standby.port]
+    assert await _reached_counts(ports, 20, **options) == Counter({cluster.port: 20})
+
+
+async def test_random_reaches_every_host_and_never_a_dead_one(
+    primary: Cluster, standby: Standby, cluster: Cluster, seeded: random.Random
+) -> None:
+    live = [cluster.port, primary.port, standby.port]
+    dead = closed_port()
+    counts = await _reached_counts([dead, *live], 60, load_balance_hosts="random")
+    assert set(counts) == set(live)  # every live server, and the dead port never
+    assert min(counts.values()) >= 10  # about 20 each
+
+
+async def test_random_without_seeding(primary: Cluster, cluster: Cluster) -> None:
+    # The SystemRandom itself: missing one of two hosts in 40 connects has odds of 2 in 2**40.
+    counts = await _reached_counts([primary.port, cluster.port], 40, load_balance_hosts="random")
+    assert set(counts) == {primary.port, cluster.port}
+
+
+async def test_random_order_is_the_failover_order(
+    primary: Cluster, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = closed_port()
+    order = _FixedOrder(dead, cluster.port, primary.port)
+    monkeypatch.setattr(_failover, "host_order_random", order)
+    assert await _reached([primary.port, cluster.port, dead], load_balance_hosts="random") == cluster.port
+    assert order.shuffled == [[primary.port, cluster.port, dead]]
+    order.ports = [primary.port, dead, cluster.port]
+    assert await _reached([primary.port, cluster.port, dead], load_balance_hosts="random") == primary.port
+    assert len(order.shuffled) == 2  # a new shuffle for each connect()
+
+
+async def test_random_with_every_host_dead_raises_an_oserror(seeded: random.Random) -> None:
+    with pytest.raises(OSError):
+        await _connect_ports([closed_port(), closed_port()], load_balance_hosts="random")
+
+
+async def test_random_from_dsn_and_environment(
+    primary: Cluster, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_failover, "host_order_random", _FixedOrder(cluster.port, primary.port))
+    dsn = f"postgresql://postgres@{LOCAL}:{primary.port},{LOCAL}:{cluster.port}/postgres"
+    assert await _reached_by_dsn(f"{dsn}?load_balance_hosts=random") == cluster.port
+    monkeypatch.setenv("PGLOADBALANCEHOSTS", "random")
+    assert await _reached_by_dsn(dsn) == cluster.port
+    # The argument wins over the environment.
+    assert await _reached_by_dsn(dsn, load_balance_hosts="disable") == primary.port
+
+
+@pytest.mark.parametrize("target", ["primary", "read-write"])
+async def test_random_over_the_primaries_only(
+    primary: Cluster, standby: Standby, cluster: Cluster, seeded: random.Random, target: str
+) -> None:
+    ports = [standby.port, primary.port, cluster.port]
+    counts = await _reached_counts(ports, 30, load_balance_hosts="random", target_session_attrs=target)
+    assert set(counts) == {primary.port, cluster.port}
+
+
+@pytest.mark.parametrize("target", ["standby", "read-only", "prefer-standby"])
+async def test_random_finds_the_standby_wherever_it_is(
+    primary: Cluster, standby: Standby, cluster: Cluster, seeded: random.Random, target: str
+) -> None:
+    ports = [primary.port, closed_port(), standby.port, cluster.port]
+    counts = await _reached_counts(ports, 15, load_balance_hosts="random", target_session_attrs=target)
+    assert counts == Counter({standby.port: 15})
+
+
+async def test_random_prefer_standby_without_standby_spreads_over_the_others(
+    primary: Cluster, cluster: Cluster, seeded: random.Random
+) -> None:
+    ports = [primary.port, closed_port(), cluster.port]
+    counts = await _reached_counts(
+        ports, 30, load_balance_hosts="random", target_session_attrs="prefer-standby"
+    )
+    assert set(counts) == {primary.port, cluster.port}
+
+
+async def test_random_prefer_standby_takes_the_first_answer_of_the_random_order(
+    primary: Cluster, cluster: Cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # libpq: no standby, so every host again in "any" mode; the first that answers wins.
+    dead = closed_port()
+    for first, second in ((primary.port, cluster.port), (cluster.port, primary.port)):
+        monkeypatch.setattr(_failover, "host_order_random", _FixedOrder(dead, first, second))
+        reached = await _reached(
+            [primary.port, cluster.port, dead],
+            load_balance_hosts="random",
+            target_session_attrs="prefer-standby",
+        )
+        assert reached == first

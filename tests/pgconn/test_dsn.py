@@ -94,6 +94,18 @@ def test_query_keys() -> None:
     assert parts.server_settings == {"options": "-c x=y", "a+b": "c+d"}
 
 
+def test_load_balance_hosts_is_a_connection_key() -> None:
+    parts = parse_dsn("postgresql://h1,h2/db?load_balance_hosts=random&application_name=a")
+    assert parts.query == {"load_balance_hosts": "random"}
+    assert parts.server_settings == {"application_name": "a"}  # not sent in the startup packet
+    params = parse_connect_arguments(
+        dsn="postgresql://u@h1,h2:5433/db?load_balance_hosts=random", environ={}, home=Path("/x")
+    )
+    assert params.load_balance_hosts == "random"
+    # The parameters keep the given order; connect() shuffles a copy for each call.
+    assert params.addresses == (Address("h1", 5432), Address("h2", 5433))
+
+
 def test_query_host_and_port() -> None:
     params = parse_connect_arguments(
         dsn="postgresql:///db?host=/sock,q1:7,q2&port=9", user="u", environ={}, home=Path("/x")

@@ -47,6 +47,7 @@ CONNECTION_KEYS = frozenset(
         "ssl_min_protocol_version",
         "ssl_max_protocol_version",
         "target_session_attrs",
+        "load_balance_hosts",
         "krbsrvname",
         "gsslib",
         "service",

@@ -1,7 +1,8 @@
 """``connect()``: asyncpg's connection function, over every host and TLS choice.
 
 The arguments are checked and resolved first (:mod:`pgconn._parameters`), before any I/O. Then,
-within one ``timeout`` for the whole attempt, each address is tried in order: an ``OSError``
+within one ``timeout`` for the whole attempt, each address is tried in order (as given, or
+shuffled for this call with ``load_balance_hosts=random``): an ``OSError``
 or a server that cannot take connections now (57P03) moves on to the next one, any other
 server error (wrong password, unknown database) is raised at once. sslmode ``prefer`` falls
 back to a plain connection when the server refuses TLS or rejects the TLS connection in
@@ -23,6 +24,7 @@ from pgconn._connection import Connection
 from pgconn._parameters import (
     Address,
     ConnectionParameters,
+    LoadBalanceHosts,
     SessionAttribute,
     SSLMode,
     parse_connect_arguments,
@@ -39,9 +41,16 @@ from pgwire.exceptions import (
     TargetServerAttributeNotMatched,
 )
 
-__all__ = ["connect"]
+__all__ = ["addresses_to_try", "connect", "host_order_random"]
 
 ConnectionT = TypeVar("ConnectionT", bound=Connection)
+
+#: The source of connect()'s random choices: the address order of ``load_balance_hosts=random``
+#: and the pick among non-standbys for ``prefer-standby`` without ``random``. SystemRandom
+#: (os.urandom) because it has no state: processes forked from one parent (a pre-forking web
+#: server) do not shuffle in step, and nothing needs seeding. A few bytes of urandom per
+#: connect() cost nothing next to a connection. Tests put a seeded ``random.Random`` here.
+host_order_random: random.Random = random.SystemRandom()
 
 
 def _check_classes(connection_class: type, record_class: type) -> None:
@@ -124,6 +133,19 @@ async def _negate(check: Any) -> bool:
     return not await check
 
 
+def addresses_to_try(params: ConnectionParameters) -> list[Address]:
+    """The addresses in the order this ``connect()`` tries them.
+
+    ``load_balance_hosts=random`` shuffles the whole list for each call (libpq, 34.1.2): over
+    many connections each server gets about its share, and one listed twice gets twice its
+    share. The failover order of this call is that random order.
+    """
+    addresses = list(params.addresses)
+    if params.load_balance_hosts == LoadBalanceHosts.random:
+        host_order_random.shuffle(addresses)
+    return addresses
+
+
 async def _connect_addresses(
     params: ConnectionParameters, make: Callable[[WireProtocol, Address, Any], ConnectionT]
 ) -> ConnectionT:
@@ -132,7 +154,7 @@ async def _connect_addresses(
     connected_any = False
     candidates: list[ConnectionT] = []
     try:
-        for address in params.addresses:
+        for address in addresses_to_try(params):
             try:
                 protocol, context = await _open_with_sslmode(params, address)
             except (OSError, CannotConnectNowError) as error:
@@ -159,7 +181,14 @@ async def _connect_addresses(
                 return connection
             connection.terminate()
         if candidates:
-            chosen = random.choice(candidates)
+            if params.load_balance_hosts == LoadBalanceHosts.random:
+                # libpq's prefer-standby, without a standby, tries all hosts again in "any"
+                # mode and keeps the first that answers: the first candidate, in this call's
+                # random order.
+                chosen = candidates[0]
+            else:
+                # asyncpg: one of the non-standbys at random.
+                chosen = host_order_random.choice(candidates)
             candidates.remove(chosen)
             return chosen
     finally:
@@ -196,6 +225,7 @@ async def connect(
     record_class: type[Record] = ...,
     server_settings: Mapping[str, str] | None = ...,
     target_session_attrs: str | None = ...,
+    load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
 ) -> ConnectionT: ...
@@ -224,6 +254,7 @@ async def connect(
     record_class: type[Record] = ...,
     server_settings: Mapping[str, str] | None = ...,
     target_session_attrs: str | None = ...,
+    load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
 ) -> Connection: ...
@@ -252,13 +283,15 @@ async def connect(
     record_class: type[Record] = Record,
     server_settings: Mapping[str, str] | None = None,
     target_session_attrs: str | None = None,
+    load_balance_hosts: str | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
 ) -> ConnectionT:
     """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
 
     See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and ignored:
-    the connection always belongs to the running event loop.
+    the connection always belongs to the running event loop. ``load_balance_hosts`` is libpq's
+    (asyncpg has none): ``"random"`` tries the hosts in a random order, new for every call.
 
     Raises:
         ClientConfigurationError: an invalid DSN or option (before any I/O).
@@ -291,6 +324,7 @@ async def connect(
         direct_tls=direct_tls,
         server_settings=dict(server_settings) if server_settings is not None else None,
         target_session_attrs=target_session_attrs,
+        load_balance_hosts=load_balance_hosts,
         krbsrvname=krbsrvname,
         gsslib=gsslib,
     )

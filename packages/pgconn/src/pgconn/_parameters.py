@@ -26,7 +26,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pgconn._dsn import (
     CONNECTION_KEYS,
@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_PORT",
     "Address",
     "ConnectionParameters",
+    "LoadBalanceHosts",
     "SSLMode",
     "SessionAttribute",
     "default_hosts",
@@ -64,6 +65,8 @@ _SOCKET_PREFIX = ".s.PGSQL."
 
 Password = str | Callable[[], object]
 
+_Choice = TypeVar("_Choice", bound=enum.StrEnum)
+
 
 class SessionAttribute(enum.StrEnum):
     """libpq's ``target_session_attrs``: which servers of a multi-host list are acceptable (34.1.2)."""
@@ -74,6 +77,16 @@ class SessionAttribute(enum.StrEnum):
     prefer_standby = "prefer-standby"
     read_write = "read-write"
     read_only = "read-only"
+
+
+class LoadBalanceHosts(enum.StrEnum):
+    """libpq's ``load_balance_hosts`` (PostgreSQL 16+): the order in which the addresses are tried.
+
+    ``disable`` tries them as given; ``random`` shuffles them anew for every ``connect()``.
+    """
+
+    disable = "disable"
+    random = "random"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +134,8 @@ class ConnectionParameters:
     """Everything a connection attempt needs, resolved and validated; the password is never shown.
 
     Attributes:
-        addresses: where to connect, in the order to try.
+        addresses: where to connect, in the order given (``connect()`` shuffles them first
+            when ``load_balance_hosts`` is ``random``).
         user: the role name.
         password: a str, a callable returning a str or an awaitable of one, or None (then the
             passfile is consulted at connect time).
@@ -133,6 +147,7 @@ class ConnectionParameters:
         direct_tls: do the TLS handshake at once, without SSLRequest (PostgreSQL 17+).
         server_settings: settings sent in the startup packet.
         target_session_attrs: which kind of server is acceptable.
+        load_balance_hosts: whether ``connect()`` tries the addresses in random order.
         krbsrvname: the Kerberos service name, or None for the default.
         gsslib: ``gssapi`` or ``sspi``.
     """
@@ -148,6 +163,7 @@ class ConnectionParameters:
     direct_tls: bool = False
     server_settings: dict[str, str] = field(default_factory=dict)
     target_session_attrs: SessionAttribute = SessionAttribute.any
+    load_balance_hosts: LoadBalanceHosts = LoadBalanceHosts.disable
     krbsrvname: str | None = None
     gsslib: str = "gssapi"
 
@@ -170,6 +186,7 @@ class ConnectionParameters:
             "direct_tls": self.direct_tls,
             "server_settings": self.server_settings,
             "target_session_attrs": self.target_session_attrs,
+            "load_balance_hosts": self.load_balance_hosts,
             "krbsrvname": self.krbsrvname,
             "gsslib": self.gsslib,
         }
@@ -311,14 +328,15 @@ def _check_server_settings(server_settings: object) -> dict[str, str]:
     )
 
 
-def _target_session_attrs(value: object) -> SessionAttribute:
+def _choice(name: str, choices: type[_Choice], value: object) -> _Choice:
+    """``value`` as a member of ``choices``; the error names ``name``, every accepted value and ``value``."""
     if isinstance(value, str):
         try:
-            return SessionAttribute(value)
+            return choices(value)
         except ValueError:
             pass
-    expected = ", ".join(member.value for member in SessionAttribute)
-    raise ClientConfigurationError(f"target_session_attrs is expected to be one of {expected}, got {value!r}")
+    expected = ", ".join(member.value for member in choices)
+    raise ClientConfigurationError(f"{name} is expected to be one of {expected}, got {value!r}")
 
 
 def _gsslib(value: str) -> str:
@@ -408,6 +426,7 @@ def parse_connect_arguments(
     direct_tls: bool | None = None,
     server_settings: Mapping[str, str] | None = None,
     target_session_attrs: str | SessionAttribute | None = None,
+    load_balance_hosts: str | LoadBalanceHosts | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
     environ: Mapping[str, str] | None = None,
@@ -446,6 +465,8 @@ def parse_connect_arguments(
         server_settings: settings for the startup packet; they win over DSN query keys.
         target_session_attrs: any, primary, standby, prefer-standby, read-write, read-only;
             default ``PGTARGETSESSIONATTRS``, else any.
+        load_balance_hosts: ``disable`` (try the addresses in order) or ``random`` (shuffle
+            them for each ``connect()``); default ``PGLOADBALANCEHOSTS``, else disable.
         krbsrvname: the Kerberos service name; default ``PGKRBSRVNAME``.
         gsslib: ``gssapi`` or ``sspi``; default ``PGGSSLIB``, else ``sspi`` on Windows and
             ``gssapi`` elsewhere.
@@ -514,6 +535,9 @@ def parse_connect_arguments(
     attrs = target_session_attrs
     if attrs is None:
         attrs = sources.get("target_session_attrs", "PGTARGETSESSIONATTRS") or SessionAttribute.any
+    balance = load_balance_hosts
+    if balance is None:
+        balance = sources.get("load_balance_hosts", "PGLOADBALANCEHOSTS") or LoadBalanceHosts.disable
     library = gsslib or sources.get("gsslib", "PGGSSLIB") or ("sspi" if platform_windows else "gssapi")
 
     has_tcp = not all(address.is_unix for address in addresses)
@@ -533,7 +557,8 @@ def parse_connect_arguments(
         ssl_is_explicit_context=explicit,
         direct_tls=direct,
         server_settings=merged,
-        target_session_attrs=_target_session_attrs(attrs),
+        target_session_attrs=_choice("target_session_attrs", SessionAttribute, attrs),
+        load_balance_hosts=_choice("load_balance_hosts", LoadBalanceHosts, balance),
         krbsrvname=krbsrvname or sources.get("krbsrvname", "PGKRBSRVNAME"),
         gsslib=_gsslib(library),
     )
