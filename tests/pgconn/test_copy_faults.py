@@ -97,7 +97,7 @@ async def test_timeout_covers_the_whole_copy_with_a_slow_sink(conn: pgconn.Conne
     with pytest.raises(TimeoutError):
         await conn.copy_from_query("SELECT generate_series(1, 10000000)", output=slow_sink, timeout=0.5)
     elapsed = time.monotonic() - started
-    assert 0.45 < elapsed < 1.0, elapsed
+    assert 0.45 < elapsed < 1.5, elapsed
     await assert_usable(conn)
 
     async def slow_source() -> AsyncIterator[bytes]:
@@ -110,7 +110,7 @@ async def test_timeout_covers_the_whole_copy_with_a_slow_sink(conn: pgconn.Conne
     with pytest.raises(TimeoutError):
         await conn.copy_to_table("copy_target", source=slow_source(), timeout=0.5)
     elapsed = time.monotonic() - started
-    assert 0.45 < elapsed < 1.0, elapsed
+    assert 0.45 < elapsed < 1.5, elapsed
     await assert_usable(conn)
     assert await conn.fetchval("SELECT count(*) FROM copy_target") == 0
 

@@ -30,7 +30,7 @@ from pgconn._statement import StatementCache
 from pgconn._transaction import Transaction
 from pgtypes import Record, ServerVersion, TypeRegistry, parse_server_version
 from pgwire import TransactionStatus
-from pgwire.exceptions import ConnectionDoesNotExistError, PostgresError
+from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
 
 __all__ = ["Connection"]
 
@@ -73,6 +73,11 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         self._top_transaction: Transaction | None = None
         self._recovery: asyncio.Task[None] | None = None
         self._after_recovery: list[Callable[[], Any]] = []
+        #: Operations run (a pool replaces the connection after ``max_queries``).
+        self._queries = 0
+        #: Bumped each time a pool hands the connection out or takes it back: transactions,
+        #: statements and cursors made under an earlier lease refuse to run.
+        self._lease = 0
         self._server_version: ServerVersion | None = None
         self._settings = ConnectionSettings(protocol.wire.parameters)
         # The protocol (kept alive by the event loop's transport) holds no reference to the
@@ -379,9 +384,17 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
     async def reset(self, *, timeout: float | None = None) -> None:
         """Bring the session back to a clean state: roll back, then run :meth:`get_reset_query`.
 
+        Notification and log listeners are removed (termination listeners and query loggers
+        stay), as in asyncpg.
+
         Raises:
             PostgresError, InterfaceError, TimeoutError: as :meth:`execute`.
         """
+        await self._reset_session(timeout=timeout)
+
+    async def _reset_session(self, *, timeout: float | None = None, reset_query: bool = True) -> None:
+        """:meth:`reset`; without ``reset_query`` only the listeners and the transaction (a
+        pool's own ``reset`` callback replaces the query)."""
 
         async def run() -> None:
             self._listeners.clear_for_reset()
@@ -393,11 +406,12 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
                     )
                 self._top_transaction = None
                 await self._simple_query("ROLLBACK;")
-            reset_query = self.get_reset_query()
-            if reset_query:
-                await self._simple_query(reset_query)
+            query = self.get_reset_query() if reset_query else ""
+            if query:
+                await self._simple_query(query)
 
         await self._operation(timeout, run)
+        self._queries -= 1  # a reset is not one of the session's queries (a pool's max_queries)
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -443,6 +457,22 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         self._protocol.abort()
         self._stop_recovery()
         self._cleanup()
+
+    def _hook_lease(self, owner: object | None) -> None:
+        """A pool hands the connection out (``owner``: its proxy) or takes it back (None).
+
+        Listener callbacks receive ``owner`` while it holds the connection; objects made under
+        an earlier lease stop working.
+        """
+        self._lease += 1
+        self._listeners.set_owner(weakref.ref(owner) if owner is not None else weakref.ref(self))
+
+    def _check_lease(self, lease: int, what: str) -> None:
+        """Raise asyncpg's error when ``what`` was made before the connection went back to a pool."""
+        if lease != self._lease:
+            raise InterfaceError(
+                f"cannot call {what}(): the underlying connection has been released back to the pool"
+            )
 
     def _cleanup(self) -> None:
         self._cache.clear()

@@ -51,7 +51,17 @@ def _check_count(n: object) -> int:
 class _Portal:
     """One open cursor on the server: its name, statement, kind, and how to fetch from it."""
 
-    __slots__ = ("closed", "connection", "exhausted", "hold", "name", "record_class", "scrollable", "state")
+    __slots__ = (
+        "closed",
+        "connection",
+        "exhausted",
+        "hold",
+        "lease",
+        "name",
+        "record_class",
+        "scrollable",
+        "state",
+    )
 
     def __init__(
         self,
@@ -63,6 +73,7 @@ class _Portal:
         hold: bool,
     ) -> None:
         self.connection = connection
+        self.lease = connection._lease
         self.state = state
         self.record_class = record_class
         self.scrollable = scrollable
@@ -78,6 +89,7 @@ class _Portal:
 
     def check_usable(self) -> None:
         connection = self.connection
+        connection._check_lease(self.lease, "Cursor.fetch")
         connection._check_open()
         if self.closed:
             raise InterfaceError("cursor is closed")
@@ -176,6 +188,7 @@ class CursorFactory:
         "_args",
         "_connection",
         "_hold",
+        "_lease",
         "_prefetch",
         "_query",
         "_record_class",
@@ -198,6 +211,7 @@ class CursorFactory:
         hold: bool,
     ) -> None:
         self._connection = connection
+        self._lease = connection._lease
         self._query = query
         self._state = state
         self._args = args
@@ -212,6 +226,7 @@ class CursorFactory:
 
     def _check(self) -> None:
         connection = self._connection
+        connection._check_lease(self._lease, "CursorFactory")
         connection._check_open()
         if self._state is not None and self._state.closed:
             raise InterfaceError("cursor: the prepared statement is closed")

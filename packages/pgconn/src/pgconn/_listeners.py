@@ -141,6 +141,11 @@ class ConnectionListeners:
         """Whether a callback or a stream receives ``channel`` (so the session LISTENs to it)."""
         return bool(self._channels.get(channel)) or bool(self._streams.get(channel))
 
+    def set_owner(self, owner: weakref.ref[Any]) -> None:
+        """What callbacks receive as their connection from now on (a pool's proxy, or the
+        connection itself again)."""
+        self._connection = owner
+
     def has_session_listeners(self) -> bool:
         """Whether notification callbacks, streams or log listeners are registered (what
         ``reset()`` clears; a pool warns about them when a connection comes back)."""

@@ -27,10 +27,11 @@ __all__ = ["PreparedStatement"]
 class PreparedStatement:
     """A prepared statement: run it with ``fetch``, ``fetchrow``, ``fetchval``, ``executemany``..."""
 
-    __slots__ = ("_connection", "_last_status", "_record_class", "_state")
+    __slots__ = ("_connection", "_last_status", "_lease", "_record_class", "_state")
 
     def __init__(self, connection: Connection, state: StatementState, record_class: type[Record]) -> None:
         self._connection = connection
+        self._lease = connection._lease
         self._state = state
         self._record_class = record_class
         self._last_status: str | None = None
@@ -42,6 +43,7 @@ class PreparedStatement:
         return f"<PreparedStatement {self._state.name or '(unnamed)'} {self._state.query!r}>"
 
     def _check(self, method: str) -> None:
+        self._connection._check_lease(self._lease, f"PreparedStatement.{method}")
         if self._state.closed:
             raise InterfaceError(f"cannot call PreparedStmt.{method}(): the prepared statement is closed")
         if self._connection.is_closed():

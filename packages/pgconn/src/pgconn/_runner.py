@@ -110,6 +110,8 @@ class StatementRunner:
     _recovery: asyncio.Task[None] | None
     _after_recovery: list[Callable[[], Awaitable[None]]]
     _listeners: ConnectionListeners
+    _queries: int
+    _lease: int
 
     if TYPE_CHECKING:  # defined by Connection
 
@@ -118,6 +120,8 @@ class StatementRunner:
         def is_in_transaction(self) -> bool: ...
 
         def get_server_version(self) -> ServerVersion: ...
+
+        def _check_lease(self, lease: int, what: str) -> None: ...
 
         def terminate(self) -> None: ...
 
@@ -171,6 +175,7 @@ class StatementRunner:
             TimeoutError: the deadline passed; the server is asked to stop in the background.
         """
         self._enter()
+        self._queries += 1
         if self._listeners.has_query_loggers and query is not None:
             return await self._logged_operation(timeout, action, query, args)
         try:

@@ -55,6 +55,7 @@ class Transaction:
         "_connection",
         "_deferrable",
         "_isolation",
+        "_lease",
         "_managed",
         "_nested",
         "_readonly",
@@ -67,6 +68,7 @@ class Transaction:
     ) -> None:
         check_isolation(isolation)
         self._connection = connection
+        self._lease = connection._lease
         self._isolation = isolation
         self._readonly = readonly
         self._deferrable = deferrable
@@ -134,6 +136,7 @@ class Transaction:
                 raise InterfaceError("cannot start; the transaction is already started")
             self._check_state("start")
         connection = self._connection
+        connection._check_lease(self._lease, "Transaction.start")
         connection._check_open()
         # An interrupted earlier operation may still be on its way to ReadyForQuery: the
         # transaction status below must be the server's current one.
@@ -193,11 +196,13 @@ class Transaction:
         await self._rollback()
 
     async def _commit(self) -> None:
+        self._connection._check_lease(self._lease, "Transaction.commit")
         self._check_state("commit")
         query = f"RELEASE SAVEPOINT {self._savepoint};" if self._nested else "COMMIT;"
         await self._finish(query, TransactionState.COMMITTED)
 
     async def _rollback(self) -> None:
+        self._connection._check_lease(self._lease, "Transaction.rollback")
         self._check_state("rollback")
         query = f"ROLLBACK TO {self._savepoint};" if self._nested else "ROLLBACK;"
         await self._finish(query, TransactionState.ROLLEDBACK)

@@ -1,0 +1,45 @@
+"""``PoolAcquireContext``: what ``Pool.acquire()`` returns, for ``async with`` or ``await``."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from pgwire.exceptions import InterfaceError
+
+if TYPE_CHECKING:
+    from pgpool._pool import Pool
+    from pgpool._proxy import PoolConnectionProxy
+
+__all__ = ["PoolAcquireContext"]
+
+
+class PoolAcquireContext:
+    """What :meth:`Pool.acquire` returns: ``async with`` it (released on exit) or ``await`` it."""
+
+    __slots__ = ("connection", "done", "pool", "timeout")
+
+    def __init__(self, pool: Pool, timeout: float | None) -> None:
+        self.pool = pool
+        self.timeout = timeout
+        self.connection: PoolConnectionProxy | None = None
+        self.done = False
+
+    async def __aenter__(self) -> PoolConnectionProxy:
+        if self.connection is not None or self.done:
+            raise InterfaceError("a connection is already acquired")
+        self.connection = await self.pool._acquire(self.timeout)
+        return self.connection
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.done = True
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            await self.pool.release(connection, timeout=self.timeout)
+
+    def __await__(self) -> Generator[Any, None, PoolConnectionProxy]:
+        self.done = True
+        return self.pool._acquire(self.timeout).__await__()

@@ -1,0 +1,548 @@
+"""``Pool``: the asyncio layer around :class:`pgpool._core.PoolCore`.
+
+It carries out what the core decides: opens connections (``connect``, then ``init``), hands
+them to waiters, resets and checks them on release, closes what must close, and keeps the
+``min_size`` floor in a maintenance task (with exponential backoff and jitter while the
+server cannot be reached). Every task it starts is kept in :attr:`Pool._tasks` and ended by
+``close()`` or ``terminate()``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any, Self
+
+import pgconn
+from pgconn import Connection
+from pgpool._acquire import PoolAcquireContext
+from pgpool._core import Limits, PoolCore, Slot
+from pgpool._pool_admin import PoolAdminMethods
+from pgpool._pool_methods import PoolQueryMethods
+from pgpool._proxy import PoolConnectionProxy, proxy_class_for
+from pgpool._stats import PoolStats
+from pgtypes import Record
+from pgwire.exceptions import InterfaceError, InterfaceWarning
+
+__all__ = ["ConnectionHook", "Pool"]
+
+logger = logging.getLogger("pgpool")
+
+#: Backoff of the floor's reconnection attempts: first delay, cap (seconds).
+BACKOFF_START = 0.5
+BACKOFF_CAP = 30.0
+#: close() logs a warning when connections stay acquired this long.
+CLOSE_WARNING_AFTER = 60.0
+
+ConnectionHook = Callable[[Any], Awaitable[None]]
+
+
+class Pool(PoolAdminMethods, PoolQueryMethods):
+    """A pool of connections; made by :func:`pgpool.create_pool`, started by ``await``.
+
+    See ``docs/pgpool.md``. ``repr`` shows its state: size, in use, idle, waiting, max.
+    """
+
+    def __init__(
+        self,
+        *connect_args: Any,
+        min_size: int,
+        max_size: int,
+        max_queries: int,
+        max_inactive_connection_lifetime: float,
+        max_lifetime: float,
+        lifetime_jitter: float,
+        health_check_after: float | None,
+        max_waiting: int,
+        connect: Callable[..., Awaitable[Connection]] | None,
+        setup: ConnectionHook | None,
+        init: ConnectionHook | None,
+        reset: ConnectionHook | None,
+        reconnect_failed: Callable[[Pool, BaseException], object] | None,
+        connection_class: type[Connection],
+        record_class: type[Record],
+        **connect_kwargs: Any,
+    ) -> None:
+        self._core: PoolCore[asyncio.Future[Slot]] = PoolCore(
+            Limits(
+                min_size,
+                max_size,
+                max_queries,
+                max_inactive_connection_lifetime,
+                max_lifetime,
+                lifetime_jitter,
+                max_waiting,
+            )
+        )
+        self._connect_args = connect_args
+        self._connect_kwargs = connect_kwargs
+        self._connect = connect
+        self._setup = setup
+        self._init = init
+        self._reset = reset
+        self._reconnect_failed = reconnect_failed
+        self._connection_class = connection_class
+        self._record_class = record_class
+        self._proxy_class = proxy_class_for(connection_class)
+        self._health_check_after = health_check_after
+        self._stats = PoolStats()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._maintainer: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+        self._all_released = asyncio.Event()
+        self._acquired_at: dict[Slot, float] = {}
+        #: Failed floor opens in a row, and when the floor may be tried again (backoff).
+        self._failures = 0
+        self._retry_at = 0.0
+        #: When the maintenance task wakes up by itself (None: only when woken).
+        self._sleeping_until: float | None = None
+        self._initialized = False
+        self._initializing = False
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        core = self._core
+        state = "closed" if self._closed else ("closing" if core.closing else "open")
+        return (
+            f"<pgasync.Pool {state} size={core.size} in_use={len(core.in_use)} idle={len(core.idle)} "
+            f"waiting={len(core.waiters)} max={core.limits.max_size}>"
+        )
+
+    # -- starting -----------------------------------------------------------------------------
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self._start().__await__()
+
+    async def __aenter__(self) -> Self:
+        return await self._start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _start(self) -> Self:
+        if self._initialized:
+            return self
+        if self._initializing:
+            raise InterfaceError("pool is being initialized in another task")
+        if self._closed:
+            raise InterfaceError("pool is closed")
+        self._initializing = True
+        self._loop = asyncio.get_running_loop()
+        try:
+            await self._open_initial()
+        except BaseException:
+            self._initializing = False
+            self.terminate()
+            raise
+        self._initializing = False
+        self._initialized = True
+        self._maintainer = self._spawn(self._maintain())
+        return self
+
+    async def _open_initial(self) -> None:
+        """``min_size`` connections: the first alone, so its error surfaces; the rest together."""
+        core = self._core
+        count = core.floor_missing()
+        if not count:
+            return
+        core.begin_open(count)
+        slots: list[Slot] = []
+        try:
+            slots.append(await self._open_slot())
+            results = await asyncio.gather(
+                *(self._open_slot() for _ in range(count - 1)), return_exceptions=True
+            )
+            slots += [result for result in results if isinstance(result, Slot)]
+            errors = [result for result in results if isinstance(result, BaseException)]
+            if errors:
+                raise errors[0]
+        except BaseException:
+            for slot in slots:
+                slot.connection.terminate()
+            raise
+        finally:
+            core.opening -= count
+        core.idle.extend(slots)
+
+    # -- opening ------------------------------------------------------------------------------
+
+    async def _open_slot(self) -> Slot:
+        """Connect (and ``init``) one connection; its slot, not yet known to the core's lists."""
+        connect = self._connect or pgconn.connect
+        try:
+            connection = await connect(
+                *self._connect_args,
+                connection_class=self._connection_class,
+                record_class=self._record_class,
+                **self._connect_kwargs,
+            )
+        except BaseException:
+            self._stats.connections_failed += 1
+            raise
+        if not isinstance(connection, self._connection_class):
+            if isinstance(connection, Connection):
+                connection.terminate()
+            raise InterfaceError(
+                f"expected pool connect callback to return an instance of "
+                f"'{self._connection_class.__module__}.{self._connection_class.__qualname__}', "
+                f"got '{type(connection).__module__}.{type(connection).__qualname__}'"
+            )
+        try:
+            if self._init is not None:
+                await self._init(connection)
+        except BaseException:
+            connection.terminate()
+            self._stats.connections_failed += 1
+            raise
+        self._stats.connections_opened += 1
+        slot = self._core.new_slot(connection, time.monotonic())
+        connection.add_termination_listener(lambda _: self._lost(slot))
+        return slot
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _start_open(self, *, for_floor: bool = False) -> None:
+        self._spawn(self._open_for_core(for_floor))
+
+    async def _open_for_core(self, for_floor: bool) -> None:
+        core = self._core
+        try:
+            slot = await self._open_slot()
+        except asyncio.CancelledError:
+            core.opening -= 1
+            raise
+        except Exception as error:
+            waiter, again = core.open_failed()
+            while waiter is not None and waiter.done():
+                waiter = core.next_waiter()
+            if waiter is not None:
+                waiter.set_exception(error)
+            if again:
+                self._start_open()
+            if for_floor:
+                self._floor_failed(error)
+            return
+        if for_floor:
+            self._failures, self._retry_at = 0, 0.0
+        if core.closing:
+            core.opening -= 1
+            self._spawn(self._close_connection(slot.connection))
+            return
+        self._deliver(core.opened(slot))
+
+    def _floor_failed(self, error: BaseException) -> None:
+        self._failures += 1
+        backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
+        self._retry_at = time.monotonic() + backoff * random.uniform(0.5, 1.5)  # jitter: no herd
+        logger.warning(
+            "could not open a connection to keep the pool's floor (attempt %d): %s", self._failures, error
+        )
+        if self._reconnect_failed is not None:
+            try:
+                self._reconnect_failed(self, error)
+            except Exception:
+                logger.exception("the pool's reconnect_failed callback failed")
+        self._wakeup.set()
+
+    def _deliver(self, served: tuple[asyncio.Future[Slot], Slot] | None) -> None:
+        """Hand ``slot`` to its waiter; if that waiter is gone, to the next, or make it idle."""
+        now = time.monotonic()
+        while served is not None:
+            waiter, slot = served
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+            served = self._core.released(slot, now)
+
+    # -- acquire ------------------------------------------------------------------------------
+
+    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext:
+        """A connection from the pool: ``async with pool.acquire() as connection`` or ``await``.
+
+        Args:
+            timeout: seconds to wait for a connection (None: as long as it takes).
+
+        Returns:
+            A :class:`PoolAcquireContext`, which gives a :class:`PoolConnectionProxy`.
+
+        Raises (when awaited or entered):
+            TimeoutError: no connection within ``timeout``.
+            TooManyWaitersError: ``max_waiting`` callers wait already.
+            InterfaceError: the pool is not initialized, closing or closed.
+            Exception: opening a new connection failed (the connect error, or ``init``'s).
+        """
+        return PoolAcquireContext(self, timeout)
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise InterfaceError("pool is closed")
+        if self._core.closing:
+            raise InterfaceError("pool is closing")
+        if not self._initialized:
+            if self._initializing:
+                raise InterfaceError(
+                    "pool is being initialized, but not yet ready: likely there is a race between "
+                    "creating a pool and using it"
+                )
+            raise InterfaceError("pool is not initialized")
+
+    async def _acquire(self, timeout: float | None) -> PoolConnectionProxy:
+        self._check_usable()
+        stats = self._stats
+        stats.requests += 1
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    slot = await self._get_slot(started)
+                    if await self._ready(slot):
+                        break
+                proxy = self._proxy_class(self, slot)
+                self._acquired_at[slot] = time.monotonic()
+                slot.connection._hook_lease(proxy)
+                if self._setup is not None:
+                    try:
+                        await self._setup(proxy)
+                    except BaseException:
+                        proxy._detach()
+                        self._retire(slot, terminate=True)
+                        raise
+        except TimeoutError:
+            stats.timeouts += 1
+            raise
+        return proxy
+
+    async def _get_slot(self, started: float) -> Slot:
+        core = self._core
+        waiter: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
+        try:
+            decision = core.request(waiter)
+        except InterfaceError:
+            self._stats.rejected += 1
+            raise
+        if isinstance(decision, Slot):
+            return decision
+        self._stats.requests_waited += 1
+        if decision:
+            self._start_open()
+        try:
+            slot = await waiter
+        except BaseException:
+            core.leave(waiter)
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Served in the very moment it gave up: the connection goes to the next one.
+                self._deliver(core.released(waiter.result(), time.monotonic()))
+            raise
+        finally:
+            waited = time.monotonic() - started
+            self._stats.wait_time += waited
+            self._stats.wait_time_max = max(self._stats.wait_time_max, waited)
+        return slot
+
+    async def _ready(self, slot: Slot) -> bool:
+        """Whether ``slot``'s connection may be handed out; a dead one is dropped (False)."""
+        connection = slot.connection
+        if connection.is_closed():
+            self._stats.connections_lost += 1
+            self._retire(slot, terminate=True)
+            return False
+        threshold = self._health_check_after
+        if threshold is not None and time.monotonic() - slot.idle_since >= threshold:
+            try:
+                await connection.execute("")  # an empty query: one round trip, no parsing
+            except asyncio.CancelledError:
+                self._retire(slot, terminate=True)
+                raise
+            except Exception:
+                self._stats.health_checks_failed += 1
+                self._retire(slot, terminate=True)
+                return False
+        return True
+
+    # -- release ------------------------------------------------------------------------------
+
+    async def release(self, connection: Any, *, timeout: float | None = None) -> None:
+        """Give an acquired connection back: it is reset (or replaced) and serves the next caller.
+
+        Shielded: cancelling the caller does not interrupt the reset. Releasing a released
+        connection does nothing.
+
+        Args:
+            connection: the :class:`PoolConnectionProxy` that ``acquire`` gave.
+            timeout: seconds for the reset (None: no limit); a reset that fails or times out
+                terminates the connection (and raises).
+
+        Raises:
+            InterfaceError: ``connection`` is not a connection of this pool.
+        """
+        if not isinstance(connection, PoolConnectionProxy) or connection._pool is not self:
+            raise InterfaceError(
+                f"Pool.release() received invalid connection: {connection!r} is not a member of this pool"
+            )
+        slot = connection._detach()
+        if slot is None:
+            return
+        await asyncio.shield(self._release(slot, timeout))
+
+    async def _release(self, slot: Slot, timeout: float | None) -> None:
+        connection = slot.connection
+        now = time.monotonic()
+        self._stats.usage_time += now - self._acquired_at.pop(slot, now)
+        connection._hook_lease(None)
+        if connection._listeners.has_session_listeners():
+            warnings.warn(
+                InterfaceWarning(
+                    f"{connection!r} is being released to the pool but has active notification "
+                    "or log listeners"
+                ),
+                stacklevel=3,
+            )
+        if connection.is_closed():
+            self._stats.connections_lost += 1
+            self._retire(slot)
+            return
+        if not self._core.is_reusable(slot, now, connection._queries):
+            self._stats.connections_recycled += 1
+            self._retire(slot)
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                if self._reset is None:
+                    await connection.reset()
+                else:
+                    await connection._reset_session(reset_query=False)
+                    await self._reset(connection)
+        except BaseException:
+            self._stats.connections_recycled += 1
+            self._retire(slot, terminate=True)
+            raise
+        self._deliver(self._core.released(slot, time.monotonic()))
+        if self._sleeping_until is None and slot in self._core.idle:
+            self._wakeup.set()  # the maintenance task has no deadline yet: this idle one gives one
+        self._wake_closer()
+
+    def _retire(self, slot: Slot, *, terminate: bool = False) -> None:
+        """Forget ``slot`` and close its connection (terminate: at once); replace it if needed."""
+        if self._core.discard(slot):
+            self._start_open()
+        connection = slot.connection
+        if terminate or connection.is_closed():
+            connection.terminate()
+        else:
+            self._spawn(self._close_connection(connection))
+        self._wakeup.set()
+        self._wake_closer()
+
+    async def _close_connection(self, connection: Connection) -> None:
+        try:
+            await connection.close(timeout=10)
+        except Exception:
+            connection.terminate()
+
+    def _lost(self, slot: Slot) -> None:
+        """A pooled connection closed under us (the server, the network): drop it if idle."""
+        if slot in self._core.idle:
+            self._stats.connections_lost += 1
+            self._retire(slot)
+
+    def _wake_closer(self) -> None:
+        if not self._core.in_use:
+            self._all_released.set()
+
+    # -- maintenance --------------------------------------------------------------------------
+
+    async def _maintain(self) -> None:
+        """Keep the floor, close idle connections past their limits; sleeps until needed."""
+        core = self._core
+        while not core.closing:
+            self._wakeup.clear()
+            now = time.monotonic()
+            for slot in core.expired_idle(now):
+                self._stats.connections_recycled += 1
+                self._spawn(self._close_connection(slot.connection))
+            missing = core.floor_missing()
+            if missing and now >= self._retry_at:
+                # While the server stays away, one attempt at a time, spaced by the backoff.
+                for _ in range(min(missing, 1) if self._failures else missing):
+                    core.begin_open()
+                    self._start_open(for_floor=True)
+            times = [t for t in (core.next_deadline(now), self._retry_at if missing else None) if t]
+            delay = max(0.0, min(times) - now) if times else None
+            self._sleeping_until = None if delay is None else now + delay
+            try:
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
+            except TimeoutError:
+                pass
+
+    # -- closing ------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close gracefully: wait until every acquired connection is released, then close all.
+
+        Waiters are refused (``InterfaceError: pool is closing``). On an error or a
+        cancellation the pool is terminated instead. Idempotent once closed.
+        """
+        if self._closed:
+            return
+        core = self._core
+        try:
+            for slot in core.close():
+                self._spawn(self._close_connection(slot.connection))
+            self._fail_waiters(InterfaceError("pool is closing"))
+            self._all_released.clear()
+            self._wake_closer()
+            while not self._all_released.is_set():
+                try:
+                    async with asyncio.timeout(CLOSE_WARNING_AFTER):
+                        await self._all_released.wait()
+                except TimeoutError:
+                    logger.warning(
+                        "Pool.close() is taking over %.0f seconds: %d connections are still acquired",
+                        CLOSE_WARNING_AFTER,
+                        len(core.in_use),
+                    )
+            await self._stop_tasks(graceful=True)
+        except BaseException:
+            self.terminate()
+            raise
+        self._closed = True
+
+    def terminate(self) -> None:
+        """Close every connection at once, acquired ones included, and mark the pool closed."""
+        core = self._core
+        self._closed = True
+        for slot in [*core.close(), *core.in_use]:
+            slot.connection.terminate()
+        core.in_use.clear()
+        self._fail_waiters(InterfaceError("pool is closed"))
+        for task in self._tasks:
+            task.cancel()
+
+    def _fail_waiters(self, error: InterfaceError) -> None:
+        core = self._core
+        while (waiter := core.next_waiter()) is not None:
+            if not waiter.done():
+                waiter.set_exception(error)
+
+    async def _stop_tasks(self, *, graceful: bool) -> None:
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+        closers = [task for task in self._tasks if task is not self._maintainer]
+        if not graceful:
+            for task in closers:
+                task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,91 @@
+"""The state and administration methods of ``Pool``: sizes, statistics, expiry, resizing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from pgpool._core import PoolCore, Slot, check_sizes
+from pgpool._stats import PoolStats
+
+if TYPE_CHECKING:
+    from pgconn import Connection
+
+__all__ = ["PoolAdminMethods"]
+
+
+class PoolAdminMethods:
+    """Mixed into ``Pool``; reads and changes the core's state, and wakes the maintenance task."""
+
+    _core: PoolCore[asyncio.Future[Slot]]
+    _stats: PoolStats
+    _closed: bool
+    _wakeup: asyncio.Event
+    _connect_args: tuple[Any, ...]
+    _connect_kwargs: dict[str, Any]
+
+    if TYPE_CHECKING:  # defined by Pool
+
+        def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]: ...
+
+        async def _close_connection(self, connection: Connection) -> None: ...
+
+    # -- state --------------------------------------------------------------------------------
+
+    def is_closing(self) -> bool:
+        """True while closing and once closed (``terminate()`` included)."""
+        return self._closed or self._core.closing
+
+    def get_size(self) -> int:
+        """Connections open now (idle and acquired)."""
+        return self._core.size
+
+    def get_min_size(self) -> int:
+        """The floor: connections the pool keeps open."""
+        return self._core.limits.min_size
+
+    def get_max_size(self) -> int:
+        """The ceiling: connections the pool may open."""
+        return self._core.limits.max_size
+
+    def get_idle_size(self) -> int:
+        """Open connections not acquired now."""
+        return len(self._core.idle)
+
+    def get_stats(self) -> PoolStats:
+        """The pool's counters since it was made, and its gauges now (a copy)."""
+        core = self._core
+        stats = PoolStats(**vars(self._stats))
+        stats.size, stats.idle, stats.in_use = core.size, len(core.idle), len(core.in_use)
+        stats.waiting, stats.max_size, stats.min_size = (
+            len(core.waiters),
+            core.limits.max_size,
+            core.limits.min_size,
+        )
+        return stats
+
+    def set_connect_args(self, dsn: str | None = None, **connect_kwargs: Any) -> None:
+        """Arguments for connections opened from now on; open ones stay until they are replaced."""
+        self._connect_args = (dsn,) if dsn is not None else ()
+        self._connect_kwargs = connect_kwargs
+
+    async def expire_connections(self) -> None:
+        """Replace every connection open now: idle ones at once, acquired ones when released."""
+        for slot in self._core.expire_all():
+            self._stats.connections_recycled += 1
+            self._spawn(self._close_connection(slot.connection))
+        self._wakeup.set()
+
+    def resize(self, min_size: int, max_size: int) -> None:
+        """New floor and ceiling, at run time: the floor is filled in the background, idle
+        connections above the ceiling close at once, acquired ones when released.
+
+        Raises:
+            ValueError: as for :func:`create_pool`.
+        """
+        check_sizes(min_size, max_size)
+        for slot in self._core.resize(min_size, max_size):
+            self._stats.connections_recycled += 1
+            self._spawn(self._close_connection(slot.connection))
+        self._wakeup.set()
