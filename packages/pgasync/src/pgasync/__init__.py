@@ -2,10 +2,10 @@
 
 ``import pgasync`` gives what ``import asyncpg`` gives, under the same names: ``connect``,
 ``Connection``, ``PreparedStatement``, ``Record``, ``Transaction``, ``Cursor``,
-``CursorFactory``, the ``connection``, ``cursor``, ``exceptions``, ``prepared_stmt``,
-``transaction`` and ``types`` modules, and every exception class at the top level. The value classes of
-``pgasync.types`` (``Range``, ``Point``, ...) are importable from the top level too, though
-not listed in ``__all__``, as in asyncpg. The pool comes with a later release.
+``CursorFactory``, ``create_pool``, ``Pool``, the ``connection``, ``cursor``, ``exceptions``,
+``pool``, ``prepared_stmt``, ``transaction`` and ``types`` modules, and every exception class
+at the top level. The value classes of ``pgasync.types`` (``Range``, ``Point``, ...) are
+importable from the top level too, though not listed in ``__all__``, as in asyncpg.
 
 Example::
 
@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from pgasync import connection, cursor, exceptions, prepared_stmt, transaction, types
+from pgasync import connection, cursor, exceptions, pool, prepared_stmt, transaction, types
 from pgasync.__about__ import __version__
 
 # The value classes, importable from the top level but not part of __all__ (as asyncpg's).
@@ -35,6 +35,7 @@ from pgasync.types import Range as Range
 from pgasync.types import ServerVersion as ServerVersion
 from pgasync.types import Type as Type
 from pgconn import Connection, Cursor, CursorFactory, PreparedStatement, Transaction, connect
+from pgpool import Pool, create_pool
 from pgtypes import Record
 from pgwire._sqlstate import *  # noqa: F403  # the SQLSTATE classes, spelled out for type checkers
 from pgwire.exceptions import *  # noqa: F403  # every exception class, as asyncpg exports them
@@ -43,14 +44,17 @@ __all__ = [
     "Connection",
     "Cursor",
     "CursorFactory",
+    "Pool",
     "PreparedStatement",
     "Record",
     "Transaction",
     "__version__",
     "connect",
     "connection",
+    "create_pool",
     "cursor",
     "exceptions",
+    "pool",
     "prepared_stmt",
     "transaction",
     "types",
