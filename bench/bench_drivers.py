@@ -1,68 +1,86 @@
-"""Drivers side by side: pgconn, asyncpg and psycopg on the seven queries of MagicStack's pgbench.
+"""Drivers side by side: pgconn, asyncpg and psycopg on MagicStack's pgbench queries, and COPY.
 
-Each query runs on ``--concurrency`` connections per driver (default 10), one asyncio task per
-connection calling the query in a loop for ``--duration`` seconds (default 2). That is one
-round; the drivers take turns round by round (pgconn, asyncpg, psycopg, pgconn, ...) for
-``--rounds`` rounds (default 3), so that a noisy neighbour hurts every driver alike. The figure
-per round is queries per second (calls completed by all connections together, divided by the
-time until the last one finished); the table shows the median round per driver and query, its
-ratio to asyncpg, and the geometric mean of those ratios over the queries measured.
+Each query runs on ``--concurrency`` connections per driver (default 10; the COPY OUTs on
+one), one asyncio task per connection calling the query in a loop for ``--duration`` seconds
+(default 2). That is one round; the drivers take turns round by round (pgconn, asyncpg,
+psycopg, pgconn, ...) for ``--rounds`` rounds (default 3), so that a noisy neighbour hurts
+every driver alike. The figure per round is queries per second (calls completed by all
+connections together, divided by the time until the last one finished); the table shows the
+median round per driver and query, its ratio to asyncpg, the geometric mean of those ratios
+over the pgbench queries measured, and rows per second for the bulk queries (COPY and
+``executemany``).
 
-The queries:
-
-- ``1-pg_type``: twelve columns of ``pg_type`` where ``typtypmod = $1 AND typisdefined = $2``,
-  with the arguments ``(-1, True)``;
-- ``2-generate_series``: ``SELECT i FROM generate_series(1, 1000) AS i``;
-- ``3-large_object``: 100 rows of one random 1,000-byte ``bytea`` from a table;
-- ``4-arrays``: 100 rows of one 100-element ``int4[]`` from a table;
-- ``5-copyfrom``: 10,000 rows copied into a table; listed but not run, since pgconn has no
-  COPY yet (issue 5);
-- ``6-batch``: ``executemany`` of a 1,000-row INSERT into a temporary table of each connection;
-- ``7-oneplusone``: ``SELECT 1+1``.
-
-pgconn and asyncpg are driven with ``fetch(sql, *args)`` and ``executemany`` (both keep
-prepared statements in their statement cache); psycopg with an ``AsyncConnection`` in
-autocommit (as the other two are), ``prepare_threshold=0`` (prepared from the first call, as
-the other two do) and one ``cursor(binary=True)`` per connection (binary results, as the others
-ask for; measured faster than text on every query); its ``executemany`` pipelines too.
+The queries and COPY OUTs are described in :mod:`bench.driver_queries`, the drivers' adapters
+in :mod:`bench.driver_sessions`: pgconn and asyncpg are driven with the same calls of their
+shared API (``fetch(sql, *args)``, ``executemany``, ``copy_records_to_table``,
+``copy_from_query(output=sink)``, each with its statement cache); psycopg with an
+``AsyncConnection`` in autocommit (as the other two are), ``prepare_threshold=0`` (prepared from
+the first call, as the other two do), one ``cursor(binary=True)`` per connection (binary
+results, as the others ask for; measured faster than text on every query), its pipelining
+``executemany``, and binary ``cursor.copy`` with ``write_row`` and ``rows()``.
 
 Guards, any of which raises :class:`BenchmarkError`: each connection's untimed first call is
-checked value by value; every timed call records its (rows, columns) shape, which must be the
-same for every call, round and driver; after a ``6-batch`` round each connection's table
-must hold exactly 1,000 rows per call counted. The server is ``PGASYNC_DSN`` when set, else a
-throwaway one from :mod:`pgasync.cluster`; the tables ``_bench_large_object`` and
-``_bench_arrays`` are created (dropped first if they exist) and dropped at the end.
+checked value by value (a COPY OUT's whole text; an ``executemany`` or COPY's rows read back
+from the table); every timed call records its (rows, columns) shape, which must be the checked
+call's, and the same for every round and driver (a COPY OUT whose byte count differs from the
+checked call's has the shape ``(-1, bytes)``); after an ``executemany`` or COPY round each
+connection's table must hold exactly the rows sent by the calls counted. The server is
+``PGASYNC_DSN`` when set, else a throwaway one from :mod:`pgasync.cluster`; the tables
+``_bench_large_object`` and ``_bench_arrays`` are created (dropped first if they exist) and
+dropped at the end.
 
 Usage: ``python bench/bench_drivers.py [--duration S] [--rounds N] [--concurrency N]
-[--drivers pgconn,asyncpg,psycopg] [--queries 1-pg_type,...] [--json PATH]``
+[--drivers pgconn,asyncpg,psycopg] [--queries 1-pg_type,...] [--copy-out-rows N] [--json PATH]``
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+if not __package__:
+    # Run as a script: the modules next to this one are imported as the ``bench`` package.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import asyncio
-import functools
 import gc
-import importlib
-import importlib.util
 import json
 import math
 import os
 import platform
-import re
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pgconn
+from bench.driver_queries import (
+    COPY_OUT_ROWS,
+    PGBENCH_QUERIES,
+    QUERIES,
+    Kind,
+    Query,
+    batch_rows,
+    copy_out_queries,
+    copy_rows,
+)
+from bench.driver_sessions import (
+    DRIVERS,
+    BenchmarkError,
+    Driver,
+    Rows,
+    Session,
+    Shape,
+    driver_version,
+)
 from pgasync.cluster import Cluster, installation_for_tests
 
 __all__ = [
     "BASELINE",
     "DRIVERS",
+    "PGBENCH_QUERIES",
     "QUERIES",
     "BenchmarkError",
     "Driver",
@@ -71,6 +89,8 @@ __all__ = [
     "RoundResult",
     "Session",
     "batch_rows",
+    "copy_out_queries",
+    "copy_rows",
     "driver_version",
     "format_table",
     "geometric_mean_ratio",
@@ -80,224 +100,9 @@ __all__ = [
 ]
 
 BASELINE = "asyncpg"
-BATCH_ROWS = 1000
-_BATCH_TABLE = "_bench_batch"
 
-Rows = Sequence[Sequence[Any]]
-Shape = tuple[int, int]
-
-
-class BenchmarkError(RuntimeError):
-    """A driver returned something other than what the query must return."""
-
-
-class Session(Protocol):
-    """One connection of one driver, as the benchmark drives it."""
-
-    async def fetch(self, sql: str, args: Sequence[Any]) -> Rows:
-        """Run ``sql`` (``$n`` placeholders) with ``args``; every row."""
-
-    async def executemany(self, sql: str, rows: Rows) -> None:
-        """Run ``sql`` once per argument row, pipelined."""
-
-    async def execute(self, sql: str) -> None:
-        """Run one statement without arguments."""
-
-    async def close(self) -> None:
-        """Close the connection."""
-
-
-class _AsyncpgApiSession:
-    """pgconn and asyncpg share the asyncpg API, so one adapter serves both."""
-
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-
-    async def fetch(self, sql: str, args: Sequence[Any]) -> Rows:
-        rows: Rows = await self._connection.fetch(sql, *args)
-        return rows
-
-    async def executemany(self, sql: str, rows: Rows) -> None:
-        await self._connection.executemany(sql, rows)
-
-    async def execute(self, sql: str) -> None:
-        await self._connection.execute(sql)
-
-    async def close(self) -> None:
-        await self._connection.close()
-
-
-@functools.cache
-def _percent_placeholders(sql: str) -> str:
-    """psycopg's ``%s`` for each ``$n`` (the queries use their parameters in order, once each)."""
-    return re.sub(r"\$\d+", "%s", sql)
-
-
-class _PsycopgSession:
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-        self._cursor = connection.cursor(binary=True)
-
-    async def fetch(self, sql: str, args: Sequence[Any]) -> Rows:
-        cursor = self._cursor
-        await cursor.execute(_percent_placeholders(sql), args)
-        rows: Rows = await cursor.fetchall()
-        return rows
-
-    async def executemany(self, sql: str, rows: Rows) -> None:
-        await self._cursor.executemany(_percent_placeholders(sql), rows)
-
-    async def execute(self, sql: str) -> None:
-        await self._cursor.execute(sql)
-
-    async def close(self) -> None:
-        await self._connection.close()
-
-
-async def _connect_pgconn(dsn: str) -> Session:
-    return _AsyncpgApiSession(await pgconn.connect(dsn))
-
-
-async def _connect_asyncpg(dsn: str) -> Session:
-    import asyncpg
-
-    return _AsyncpgApiSession(await asyncpg.connect(dsn))
-
-
-async def _connect_psycopg(dsn: str) -> Session:
-    import psycopg
-
-    connection = await psycopg.AsyncConnection.connect(dsn, autocommit=True, prepare_threshold=0)
-    return _PsycopgSession(connection)
-
-
-@dataclass(frozen=True)
-class Driver:
-    """A driver under test: its name, the module it needs, and how to open a session."""
-
-    name: str
-    module: str
-    connect: Callable[[str], Awaitable[Session]]
-
-    def is_installed(self) -> bool:
-        """Whether :attr:`module` can be imported."""
-        return importlib.util.find_spec(self.module) is not None
-
-
-DRIVERS: tuple[Driver, ...] = (
-    Driver("pgconn", "pgconn", _connect_pgconn),
-    Driver("asyncpg", "asyncpg", _connect_asyncpg),
-    Driver("psycopg", "psycopg", _connect_psycopg),
-)
-
-
-def _checker(expected: Callable[[Rows], bool], what: str) -> Callable[[Rows], str | None]:
-    def check(rows: Rows) -> str | None:
-        return None if expected(rows) else f"expected {what}"
-
-    return check
-
-
-def _is_pg_type(rows: Rows) -> bool:
-    return bool(rows) and all(len(row) == 12 and isinstance(row[0], str) and row[7] is True for row in rows)
-
-
-@dataclass(frozen=True)
-class Query:
-    """One benchmark query.
-
-    ``setup`` runs once before the rounds and ``teardown`` after them (on a pgconn
-    connection); ``session_setup`` runs on every connection before its clock starts. A
-    ``batch`` query is an ``executemany`` of :func:`batch_rows`. ``check`` looks at the rows
-    of one untimed call and returns what was wrong, or None. A query with a ``skip`` reason
-    is listed in the table but run by no driver.
-    """
-
-    name: str
-    sql: str
-    args: tuple[Any, ...] = ()
-    setup: tuple[str, ...] = ()
-    teardown: tuple[str, ...] = ()
-    session_setup: tuple[str, ...] = ()
-    batch: bool = False
-    check: Callable[[Rows], str | None] | None = None
-    skip: str | None = None
-
-
-QUERIES: tuple[Query, ...] = (
-    Query(
-        "1-pg_type",
-        "SELECT typname, typnamespace, typowner, typlen, typbyval, typcategory, typispreferred, "
-        "typisdefined, typdelim, typrelid, typelem, typarray "
-        "FROM pg_type WHERE typtypmod = $1 AND typisdefined = $2",
-        (-1, True),
-        check=_checker(_is_pg_type, "pg_type rows of 12 columns, typname a str, typisdefined True"),
-    ),
-    Query(
-        "2-generate_series",
-        "SELECT i FROM generate_series(1, 1000) AS i",
-        check=_checker(lambda rows: [row[0] for row in rows] == list(range(1, 1001)), "the integers 1..1000"),
-    ),
-    Query(
-        "3-large_object",
-        "SELECT * FROM _bench_large_object",
-        setup=(
-            "DROP TABLE IF EXISTS _bench_large_object",
-            "CREATE TABLE _bench_large_object (b bytea)",
-            # The inner series refers to the outer row, so it runs again for every row and
-            # each value gets random bytes of its own (an uncorrelated subquery runs once).
-            "INSERT INTO _bench_large_object "
-            "SELECT (SELECT decode(string_agg(lpad(to_hex(floor(random() * 256)::int), 2, '0'), ''), 'hex') "
-            "FROM generate_series(1, 1000 + 0 * r.n)) FROM generate_series(1, 100) AS r(n)",
-        ),
-        teardown=("DROP TABLE _bench_large_object",),
-        check=_checker(
-            lambda rows: (
-                len(rows) == 100 and all(isinstance(r[0], bytes) and len(r[0]) == 1000 for r in rows)
-            ),
-            "100 bytes values of 1000 bytes",
-        ),
-    ),
-    Query(
-        "4-arrays",
-        "SELECT * FROM _bench_arrays",
-        setup=(
-            "DROP TABLE IF EXISTS _bench_arrays",
-            "CREATE TABLE _bench_arrays (a int4[])",
-            "INSERT INTO _bench_arrays SELECT (SELECT array_agg(i) FROM generate_series(1, 100) AS s(i)) "
-            "FROM generate_series(1, 100)",
-        ),
-        teardown=("DROP TABLE _bench_arrays",),
-        check=_checker(
-            lambda rows: len(rows) == 100 and all(list(row[0]) == list(range(1, 101)) for row in rows),
-            "100 arrays [1..100]",
-        ),
-    ),
-    Query(
-        "5-copyfrom",
-        "COPY _bench_copy FROM STDIN: 10,000 rows (copy_records_to_table)",
-        skip="not yet: needs COPY (issue 5)",
-    ),
-    Query(
-        "6-batch",
-        f"INSERT INTO {_BATCH_TABLE} (a, b, c, d, e, f, g) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        session_setup=(
-            f"CREATE TEMPORARY TABLE {_BATCH_TABLE} "
-            "(a int4, b int4, c int4, d text, e float8, f float8, g text)",
-        ),
-        batch=True,
-    ),
-    Query(
-        "7-oneplusone",
-        "SELECT 1+1",
-        check=_checker(lambda rows: [tuple(row) for row in rows] == [(2,)], "one row (2,)"),
-    ),
-)
-
-
-def batch_rows(count: int = BATCH_ROWS) -> list[tuple[int, int, int, str, float, float, str]]:
-    """The argument rows of ``6-batch``: three integers, two texts and two floats each."""
-    return [(i, i * 2, -i, f"batch row {i}", i / 4, i * 1.5, "pgasync") for i in range(count)]
+#: The bulk queries, whose rows per second the table shows.
+_BULK: frozenset[Kind] = frozenset({"executemany", "copy_in", "copy_out", "copy_records"})
 
 
 @dataclass
@@ -307,6 +112,9 @@ class QueryResult:
     name: str
     sql: str
     skip: str | None = None
+    kind: Kind = "fetch"
+    in_mean: bool = True
+    note: str | None = None
     rows_per_call: int | None = None
     columns: int | None = None
     qps: dict[str, list[float]] = field(default_factory=dict)
@@ -317,6 +125,11 @@ class QueryResult:
         rounds = self.qps.get(driver)
         return statistics.median(rounds) if rounds else None
 
+    def rows_per_second(self, driver: str) -> float | None:
+        """The median round's queries per second times the rows of a call, or None."""
+        median = self.median(driver)
+        return median * self.rows_per_call if median is not None and self.rows_per_call is not None else None
+
     def ratio(self, driver: str) -> float | None:
         """``driver``'s median over asyncpg's, or None if either did not run."""
         ours, theirs = self.median(driver), self.median(BASELINE)
@@ -324,17 +137,17 @@ class QueryResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as JSON-ready data, medians and ratios included."""
-        medians = {driver: self.median(driver) for driver in self.qps}
         return {
             **asdict(self),
-            "median_qps": medians,
+            "median_qps": {driver: self.median(driver) for driver in self.qps},
+            "median_rows_per_second": {driver: self.rows_per_second(driver) for driver in self.qps},
             "ratio_to_asyncpg": {d: self.ratio(d) for d in self.qps},
         }
 
 
 def geometric_mean_ratio(results: Sequence[QueryResult], driver: str) -> float | None:
-    """The geometric mean of ``driver``'s ratios to asyncpg over the queries both ran."""
-    ratios = [ratio for result in results if (ratio := result.ratio(driver)) is not None]
+    """The geometric mean of ``driver``'s ratios to asyncpg over the pgbench queries both ran."""
+    ratios = [ratio for r in results if r.in_mean and (ratio := r.ratio(driver)) is not None]
     return math.exp(sum(math.log(ratio) for ratio in ratios) / len(ratios)) if ratios else None
 
 
@@ -347,25 +160,96 @@ class RoundResult:
     shape: Shape
 
 
-def _call(session: Session, query: Query, rows: Rows) -> Callable[[], Awaitable[Shape]]:
-    """One call of ``query`` on ``session``, returning how many rows and columns it handled."""
-    if query.batch:
-        shape = (len(rows), len(rows[0]))
+Call = Callable[[], Awaitable[Shape]]
 
-        async def insert() -> Shape:
-            await session.executemany(query.sql, rows)
+
+def _shape(rows: Rows) -> Shape:
+    return len(rows), len(rows[0]) if rows else 0
+
+
+class _ByteCounter:
+    """The COPY OUT sink of the timed calls: it only counts bytes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def write(self, chunk: bytes | bytearray | memoryview) -> None:
+        self.count += len(chunk)
+
+
+async def _send(session: Session, query: Query, records: Rows) -> None:
+    """One ``executemany`` or COPY FROM of ``records``."""
+    if query.kind == "executemany":
+        await session.executemany(query.sql, records)
+    else:
+        assert query.table is not None
+        await session.copy_records_to_table(query.table, records, query.columns, query.types)
+
+
+async def _warm_up(session: Session, query: Query, records: Rows, driver: str) -> tuple[Call, Shape]:
+    """One untimed, checked call (it also prepares the statement).
+
+    Returns:
+        The timed call, and the shape that each of its calls must return.
+    """
+
+    def wrong(problem: str) -> BenchmarkError:
+        return BenchmarkError(f"{query.name}: {driver} returned wrong values: {problem}")
+
+    if query.table is not None:  # executemany, copy_in
+        await _send(session, query, records)
+        stored = await session.fetch(f"SELECT * FROM {query.table} ORDER BY a", ())
+        if [tuple(row) for row in stored] != [tuple(row) for row in records]:
+            raise wrong(f"the table holds other rows than the {len(records)} sent")
+        await session.execute(f"TRUNCATE {query.table}")
+        shape = _shape(records)
+
+        async def send() -> Shape:
+            await _send(session, query, records)
             return shape
 
-        return insert
+        return send, shape
+    if query.kind == "copy_out":
+        collected = bytearray()
 
-    async def fetch() -> Shape:
-        fetched = await session.fetch(query.sql, query.args)
-        return len(fetched), len(fetched[0]) if fetched else 0
+        async def collect(chunk: bytes | bytearray | memoryview) -> None:
+            collected.extend(chunk)
 
-    return fetch
+        await session.copy_from_query(query.sql, collect)
+        lines = collected.decode().split("\n")
+        if lines.pop() != "":
+            raise wrong("the COPY output does not end with a newline")
+        rows = [tuple(line.split("\t")) for line in lines]
+        problem = query.check(rows) if query.check is not None else None
+        if problem is not None:
+            raise wrong(problem)
+        shape, size = _shape(rows), len(collected)
+        del collected, lines, rows
+
+        async def copy_out() -> Shape:
+            counter = _ByteCounter()
+            await session.copy_from_query(query.sql, counter.write)
+            return shape if counter.count == size else (-1, counter.count)
+
+        return copy_out, shape
+
+    async def fetch() -> Rows:
+        if query.kind == "copy_records":
+            return await session.copy_records_from_query(query.sql, query.types)
+        return await session.fetch(query.sql, query.args)
+
+    fetched = await fetch()
+    problem = query.check(fetched) if query.check is not None else None
+    if problem is not None:
+        raise wrong(problem)
+
+    async def timed() -> Shape:
+        return _shape(await fetch())
+
+    return timed, _shape(fetched)
 
 
-async def _loop(call: Callable[[], Awaitable[Shape]], deadline: float, shapes: set[Shape]) -> int:
+async def _loop(call: Call, deadline: float, shapes: set[Shape]) -> int:
     calls = 0
     while time.perf_counter() < deadline:
         shapes.add(await call())
@@ -373,42 +257,34 @@ async def _loop(call: Callable[[], Awaitable[Shape]], deadline: float, shapes: s
     return calls
 
 
-async def _warm_up(session: Session, query: Query, rows: Rows, driver: str) -> None:
-    """One untimed call: prepares the statement and checks the values it returns."""
-    if query.batch:
-        await session.executemany(query.sql, rows)
-        await session.execute(f"TRUNCATE {_BATCH_TABLE}")
-        return
-    fetched = await session.fetch(query.sql, query.args)
-    problem = query.check(fetched) if query.check is not None else None
-    if problem is not None:
-        raise BenchmarkError(f"{query.name}: {driver} returned wrong values: {problem}")
-
-
 async def measure_round(
     driver: Driver, dsn: str, query: Query, duration: float, concurrency: int
 ) -> RoundResult:
-    """One round: ``concurrency`` connections of ``driver`` call ``query`` for ``duration`` s.
+    """One round: ``concurrency`` connections of ``driver`` (or the query's own number) call
+    ``query`` for ``duration`` s.
 
     Returns:
         The calls completed, the seconds from the start until the last call ended, and the
         (rows, columns) shape that every call returned.
 
     Raises:
-        BenchmarkError: a warm-up call returned wrong values, calls returned different shapes,
-            or a ``6-batch`` connection's table does not hold 1,000 rows per call.
+        BenchmarkError: a warm-up call returned wrong values, a timed call a shape other than
+            the warm-up's, or a connection's table does not hold the rows of its calls.
     """
-    rows = batch_rows()
+    records: Rows = query.records() if query.records is not None else ()
     sessions: list[Session] = []
     try:
-        for _ in range(concurrency):
+        for _ in range(query.connections or concurrency):
             sessions.append(await driver.connect(dsn))
+        calls_of: list[Call] = []
+        checked: set[Shape] = set()
         for session in sessions:
             for statement in query.session_setup:
                 await session.execute(statement)
-            await _warm_up(session, query, rows, driver.name)
+            call, shape = await _warm_up(session, query, records, driver.name)
+            calls_of.append(call)
+            checked.add(shape)
         shapes: set[Shape] = set()
-        calls_of = [_call(session, query, rows) for session in sessions]
         gc.collect()
         started = time.perf_counter()
         # A task group: if one connection fails, the others are cancelled before the close.
@@ -416,17 +292,18 @@ async def measure_round(
             tasks = [group.create_task(_loop(call, started + duration, shapes)) for call in calls_of]
         counts = [task.result() for task in tasks]
         seconds = time.perf_counter() - started
-        if len(shapes) != 1:
+        if len(shapes | checked) != 1:
             raise BenchmarkError(
-                f"{query.name}: {driver.name} calls returned different shapes {sorted(shapes)}"
+                f"{query.name}: {driver.name} calls returned different shapes {sorted(shapes)}, "
+                f"the checked calls {sorted(checked)}"
             )
-        if query.batch:
+        if query.table is not None:
             for session, count in zip(sessions, counts, strict=True):
-                inserted = (await session.fetch(f"SELECT count(*) FROM {_BATCH_TABLE}", ()))[0][0]
-                if inserted != count * BATCH_ROWS:
+                stored = (await session.fetch(f"SELECT count(*) FROM {query.table}", ()))[0][0]
+                if stored != count * len(records):
                     raise BenchmarkError(
-                        f"{query.name}: {driver.name} inserted {inserted} rows in {count} calls "
-                        f"of {BATCH_ROWS}"
+                        f"{query.name}: {driver.name} inserted {stored} rows in {count} calls "
+                        f"of {len(records)}"
                     )
         return RoundResult(sum(counts), seconds, shapes.pop())
     finally:
@@ -462,7 +339,7 @@ async def run_all(
     """
     results: list[QueryResult] = []
     for query in queries:
-        result = QueryResult(query.name, query.sql, query.skip)
+        result = QueryResult(query.name, query.sql, query.skip, query.kind, query.in_mean, query.note)
         results.append(result)
         if query.skip is not None:
             continue
@@ -486,35 +363,45 @@ async def run_all(
     return results
 
 
-def driver_version(driver: Driver) -> str:
-    """The installed version of ``driver``'s module (psycopg's with its libpq implementation)."""
-    module = importlib.import_module(driver.module)
-    version = str(getattr(module, "__version__", "?"))
-    if driver.module == "psycopg":
-        version += f" ({module.pq.__impl__} implementation)"
-    return version
-
-
 def _figure(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _rate(value: float | None) -> str:
+    """A per-second figure: whole numbers, two decimals below 10 (a COPY OUT's calls)."""
+    return _figure(value, ".2f" if value is not None and value < 10 else ",.0f")
+
+
 def format_table(results: Sequence[QueryResult], drivers: Sequence[str]) -> str:
-    """The results as a text table: median qps per driver and the ratios to asyncpg."""
+    """The results as a text table: median qps per driver and the ratios to asyncpg.
+
+    The pgbench queries come first, then their geometric mean, then the other queries; then
+    rows per second of the bulk queries (COPY and ``executemany``), and the queries' notes.
+    """
     others = [driver for driver in drivers if driver != BASELINE]
-    header = f"{'query':<18}" + "".join(f"{driver + ' qps':>14}" for driver in drivers)
-    header += "".join(f"{driver + '/' + BASELINE:>18}" for driver in others)
-    lines = [header]
-    for result in results:
-        if result.skip is not None:
+
+    def row(name: str, figures: Sequence[str], ratios: Sequence[str]) -> str:
+        return f"{name:<18}" + "".join(f"{f:>14}" for f in figures) + "".join(f"{r:>18}" for r in ratios)
+
+    lines = [row("query", [d + " qps" for d in drivers], [d + "/" + BASELINE for d in others])]
+    means = [_figure(geometric_mean_ratio(results, d), ".2f") for d in others]
+    mean = row("geometric mean", [""] * len(drivers), means)
+    ordered = [r for r in results if r.in_mean] + [None] + [r for r in results if not r.in_mean]
+    for result in ordered:
+        if result is None:
+            lines.append(mean)
+        elif result.skip is not None:
             lines.append(f"{result.name:<18}  {result.skip}")
-            continue
-        line = f"{result.name:<18}" + "".join(f"{_figure(result.median(d), ',.0f'):>14}" for d in drivers)
-        line += "".join(f"{_figure(result.ratio(d), '.2f'):>18}" for d in others)
-        lines.append(line)
-    mean = f"{'geometric mean':<18}" + " " * 14 * len(drivers)
-    mean += "".join(f"{_figure(geometric_mean_ratio(results, d), '.2f'):>18}" for d in others)
-    lines.append(mean)
+        else:
+            figures = [_rate(result.median(d)) for d in drivers]
+            lines.append(row(result.name, figures, [_figure(result.ratio(d), ".2f") for d in others]))
+    bulk = [r for r in results if r.kind in _BULK and r.skip is None and r.rows_per_call is not None]
+    if bulk:
+        lines += ["", row("rows/s", drivers, [])]
+        lines += [row(r.name, [_rate(r.rows_per_second(d)) for d in drivers], []) for r in bulk]
+    notes = [f"{r.name}: {r.note}" for r in results if r.note is not None]
+    if notes:
+        lines += ["", *notes]
     return "\n".join(lines)
 
 
@@ -565,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--queries", type=lambda text: _names(text, query_names, "query"), default=query_names
     )
+    parser.add_argument(
+        "--copy-out-rows", type=_positive(int), default=COPY_OUT_ROWS, help="rows of each COPY OUT call"
+    )
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
     args = parser.parse_args(argv)
     drivers = [driver for driver in DRIVERS if driver.name in args.drivers]
@@ -572,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"not installed, left out: {', '.join(missing)} (run with `hatch run bench:python ...`)")
         drivers = [driver for driver in drivers if driver.name not in missing]
-    queries = [query for query in QUERIES if query.name in args.queries]
+    every = (*PGBENCH_QUERIES, *copy_out_queries(args.copy_out_rows))
+    queries = [query for query in every if query.name in args.queries]
     options = {"duration": args.duration, "rounds": args.rounds, "concurrency": args.concurrency}
 
     async def measure(dsn: str) -> tuple[str, list[QueryResult]]:
@@ -602,6 +493,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             **options,
+            "copy_out_rows": args.copy_out_rows,
             "drivers": versions,
             "results": [result.as_dict() for result in results],
             "geometric_mean_ratio": {name: geometric_mean_ratio(results, name) for name in names},

@@ -1,23 +1,26 @@
 """Correctness guards for the benchmarks: on tiny runs, every benchmark counts exactly.
 
 bench/bench_framing.py on a tiny stream; bench/bench_drivers.py on the shared test server for a
-fraction of a second, pgconn always, asyncpg and psycopg when installed (the ``bench``
-environment). No timing is asserted: the point is that the benchmarks measure the work they
-claim (every message decoded, every row seen, every driver returning the same rows), so a
-broken path cannot report a fast, empty run.
+fraction of a second (its COPY OUTs on 1,000 rows), pgconn always, asyncpg and psycopg when
+installed (the ``bench`` environment). No timing is asserted: the point is that the benchmarks
+measure the work they claim (every message decoded, every row seen, every driver returning the
+same rows), so a broken path cannot report a fast, empty run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections import Counter
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from bench.bench_drivers import (
     DRIVERS,
+    PGBENCH_QUERIES,
     QUERIES,
     BenchmarkError,
     Driver,
@@ -25,6 +28,8 @@ from bench.bench_drivers import (
     QueryResult,
     Session,
     batch_rows,
+    copy_out_queries,
+    copy_rows,
     format_table,
     geometric_mean_ratio,
 )
@@ -43,6 +48,7 @@ from bench.bench_framing import (
     row_stream,
     run_all,
 )
+from bench.driver_sessions import Sink
 
 import pgconn
 from pgasync.cluster import Cluster
@@ -164,12 +170,19 @@ def test_main_refuses_non_positive_options(argument: str) -> None:
 # --- bench_drivers.py ---------------------------------------------------------------------
 
 PGCONN = DRIVERS[0]
+COPY_OUT_ROWS = 1000
+#: Every query, the COPY OUTs cut down to 1,000 rows.
+TINY_QUERIES = (*PGBENCH_QUERIES, *copy_out_queries(COPY_OUT_ROWS))
+
+
+def tiny_query(name: str) -> Query:
+    return next(query for query in TINY_QUERIES if query.name == name)
 
 
 async def tiny_run(
-    cluster: Cluster, drivers: Sequence[Driver], queries: Sequence[Query] = QUERIES
+    cluster: Cluster, drivers: Sequence[Driver], queries: Sequence[Query] = TINY_QUERIES
 ) -> list[QueryResult]:
-    """One round of 0.05 s on two connections per driver."""
+    """One round of 0.05 s on two connections per driver (one for the COPY OUTs)."""
     return await run_drivers(
         plain_dsn(cluster), drivers=drivers, queries=queries, duration=0.05, rounds=1, concurrency=2
     )
@@ -178,6 +191,14 @@ async def tiny_run(
 def plain_dsn(cluster: Cluster) -> str:
     # The shared server may have TLS on; the benchmark's own server has not.
     return cluster.dsn(sslmode="disable")
+
+
+def test_the_default_queries_copy_a_million_rows_out() -> None:
+    assert [query.name for query in QUERIES] == [query.name for query in TINY_QUERIES]
+    copy_out = [query for query in QUERIES if query.kind in ("copy_out", "copy_records")]
+    assert len(copy_out) == 2
+    assert all("generate_series(1, 1000000)" in query.sql and query.connections == 1 for query in copy_out)
+    assert all(query.in_mean == (query in PGBENCH_QUERIES) for query in QUERIES)
 
 
 async def test_every_query_returns_its_rows_through_pgconn(cluster: Cluster) -> None:
@@ -189,7 +210,8 @@ async def test_every_query_returns_its_rows_through_pgconn(cluster: Cluster) -> 
             "SELECT count(*) FROM pg_type WHERE typtypmod = -1 AND typisdefined"
         )
         leftovers = await connection.fetchval(
-            "SELECT count(*) FROM pg_class WHERE relname IN ('_bench_large_object', '_bench_arrays')"
+            "SELECT count(*) FROM pg_class WHERE relname IN "
+            "('_bench_large_object', '_bench_arrays', '_bench_batch', '_bench_copy')"
         )
     finally:
         await connection.close()
@@ -198,18 +220,20 @@ async def test_every_query_returns_its_rows_through_pgconn(cluster: Cluster) -> 
         "2-generate_series": (1000, 1),
         "3-large_object": (100, 1),
         "4-arrays": (100, 1),
-        "5-copyfrom": (None, None),
+        "5-copyfrom": (10_000, 7),
         "6-batch": (1000, 7),
         "7-oneplusone": (1, 1),
+        "copyout": (COPY_OUT_ROWS, 3),
+        "copyout-records": (COPY_OUT_ROWS, 3),
     }
-    copy = results[4]
-    assert copy.skip == "not yet: needs COPY (issue 5)"
-    assert copy.qps == {}
-    for result in results[:4] + results[5:]:
-        # Each of the two connections makes at least one timed call before its deadline.
-        assert result.calls["pgconn"][0] >= 2
+    for result in results:
+        assert result.skip is None
+        # Each connection (two, one for a COPY OUT) makes at least one timed call before its deadline.
+        assert result.calls["pgconn"][0] >= (2 if result.in_mean else 1)
         assert len(result.qps["pgconn"]) == 1
         assert result.qps["pgconn"][0] > 0
+    copy_in = next(result for result in results if result.name == "5-copyfrom")
+    assert copy_in.rows_per_second("pgconn") == pytest.approx(copy_in.qps["pgconn"][0] * 10_000)
     assert leftovers == 0
 
 
@@ -221,64 +245,128 @@ async def test_every_query_returns_its_rows_through_pgconn(cluster: Cluster) -> 
         ("3-large_object", [(bytes(999),)] * 100),
         ("4-arrays", [(list(range(100)),)] * 100),
         ("7-oneplusone", [(3,)]),
+        # COPY OUT's text: the numeric with two decimals; a row missing.
+        ("copyout", [(str(i), str(i), f"{i * 1.5:.2f}") for i in range(1, COPY_OUT_ROWS + 1)]),
+        ("copyout", [(str(i), str(i), f"{i * 1.5:.1f}") for i in range(1, COPY_OUT_ROWS)]),
+        # The records: the text column as an integer.
+        ("copyout-records", [(i, i, Decimal(i) * Decimal("1.5")) for i in range(1, COPY_OUT_ROWS + 1)]),
     ],
 )
 def test_value_checks_refuse_wrong_rows(name: str, wrong: list[tuple[Any, ...]]) -> None:
-    query = next(query for query in QUERIES if query.name == name)
+    query = tiny_query(name)
     assert query.check is not None
     assert query.check(wrong) is not None
 
 
+@pytest.mark.parametrize(
+    ("name", "right"),
+    [
+        ("copyout", [(str(i), str(i), f"{i * 1.5:.1f}") for i in range(1, COPY_OUT_ROWS + 1)]),
+        ("copyout-records", [(i, str(i), Decimal(i) * Decimal("1.5")) for i in range(1, COPY_OUT_ROWS + 1)]),
+    ],
+)
+def test_value_checks_take_the_copied_rows(name: str, right: list[tuple[Any, ...]]) -> None:
+    query = tiny_query(name)
+    assert query.check is not None
+    assert query.check(right) is None
+
+
 class FaultySession:
-    """A pgconn session that drops the last row of every ``every``-th fetch and half of every batch."""
+    """A pgconn session whose every ``every``-th call of each method loses data.
+
+    A fetch or a record stream loses its last row, an ``executemany`` or COPY FROM sends half
+    of its rows, a COPY OUT loses the last byte of its output.
+    """
 
     def __init__(self, inner: Session, every: int) -> None:
         self.inner = inner
         self.every = every
-        self.fetches = 0
+        self.calls: Counter[str] = Counter()
+
+    def fails(self, method: str) -> bool:
+        self.calls[method] += 1
+        return self.calls[method] % self.every == 0
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
         rows = await self.inner.fetch(sql, args)
-        self.fetches += 1
-        return rows[:-1] if self.fetches % self.every == 0 else rows
+        return rows[:-1] if self.fails("fetch") else rows
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        await self.inner.executemany(sql, rows[: len(rows) // 2])
+        await self.inner.executemany(sql, rows[: len(rows) // 2] if self.fails("executemany") else rows)
 
     async def execute(self, sql: str) -> None:
         await self.inner.execute(sql)
+
+    async def copy_records_to_table(
+        self, table: str, records: Sequence[Sequence[Any]], columns: Sequence[str], types: Sequence[str]
+    ) -> None:
+        if self.fails("copy_in"):
+            records = records[: len(records) // 2]
+        await self.inner.copy_records_to_table(table, records, columns, types)
+
+    async def copy_from_query(self, query: str, sink: Sink) -> None:
+        chunks: list[bytes] = []
+
+        async def keep(chunk: bytes | bytearray | memoryview) -> None:
+            chunks.append(bytes(chunk))
+
+        await self.inner.copy_from_query(query, keep)
+        data = b"".join(chunks)
+        await sink(data[:-1] if self.fails("copy_out") else data)
+
+    async def copy_records_from_query(self, query: str, types: Sequence[str]) -> Sequence[Sequence[Any]]:
+        rows = await self.inner.copy_records_from_query(query, types)
+        return rows[:-1] if self.fails("copy_records") else rows
 
     async def close(self) -> None:
         await self.inner.close()
 
 
 async def connect_faulty(dsn: str) -> Session:
-    # The first fetch is the checked warm-up; the third is timed.
+    # The first call of each method is the checked warm-up; the third is timed.
     return FaultySession(await PGCONN.connect(dsn), every=3)
 
 
 async def connect_short(dsn: str) -> Session:
-    # Every fetch one row short: consistent within the driver, not with pgconn.
+    # Every call loses data: consistent within the driver, not with pgconn, and wrong at once
+    # where the warm-up checks values.
     return FaultySession(await PGCONN.connect(dsn), every=1)
 
 
 @pytest.mark.parametrize(
-    ("name", "message"), [("2-generate_series", "different shapes"), ("6-batch", "inserted")]
+    ("name", "message"),
+    [
+        ("2-generate_series", "different shapes"),
+        ("5-copyfrom", "inserted"),
+        ("6-batch", "inserted"),
+        ("copyout", r"different shapes \[\(-1, "),
+        ("copyout-records", "different shapes"),
+    ],
 )
 async def test_a_driver_that_loses_rows_is_refused(cluster: Cluster, name: str, message: str) -> None:
-    queries = [query for query in QUERIES if query.name == name]
     faulty = Driver("faulty", "pgconn", connect_faulty)
     with pytest.raises(BenchmarkError, match=message):
         await run_drivers(
-            plain_dsn(cluster), drivers=[faulty], queries=queries, duration=0.2, rounds=1, concurrency=1
+            plain_dsn(cluster),
+            drivers=[faulty],
+            queries=[tiny_query(name)],
+            duration=0.2,
+            rounds=1,
+            concurrency=1,
         )
 
 
+@pytest.mark.parametrize("name", ["5-copyfrom", "6-batch", "copyout", "copyout-records"])
+async def test_a_warm_up_that_loses_rows_is_refused(cluster: Cluster, name: str) -> None:
+    short = Driver("short", "pgconn", connect_short)
+    with pytest.raises(BenchmarkError, match="short returned wrong values"):
+        await tiny_run(cluster, [short], [tiny_query(name)])
+
+
 async def test_drivers_must_agree_on_the_row_count(cluster: Cluster) -> None:
-    queries = [query for query in QUERIES if query.name == "1-pg_type"]
     short = Driver("short", "pgconn", connect_short)
     with pytest.raises(BenchmarkError, match="another run"):
-        await tiny_run(cluster, [PGCONN, short], queries)
+        await tiny_run(cluster, [PGCONN, short], [tiny_query("1-pg_type")])
 
 
 async def test_asyncpg_and_psycopg_return_the_same_rows(cluster: Cluster) -> None:
@@ -288,35 +376,54 @@ async def test_asyncpg_and_psycopg_return_the_same_rows(cluster: Cluster) -> Non
     results = await tiny_run(cluster, [PGCONN, *others])
     names = {"pgconn", *(driver.name for driver in others)}
     for result in results:
-        assert set(result.qps) == (set() if result.skip else names)
-    measured = [result for result in results if not result.skip]
+        assert set(result.qps) == names
     if "asyncpg" in names:
-        assert all(result.ratio("pgconn") is not None for result in measured)
+        assert all(result.ratio("pgconn") is not None for result in results)
 
 
 def test_medians_ratios_and_geometric_mean() -> None:
     first = QueryResult("a", "", qps={"pgconn": [1.0, 50.0, 3.0], "asyncpg": [10.0, 6.0, 7.0]})
     second = QueryResult("b", "", qps={"pgconn": [40.0], "asyncpg": [20.0]})
     skipped = QueryResult("c", "", skip="not yet")
+    extra = QueryResult(
+        "d",
+        "",
+        kind="copy_out",
+        in_mean=False,
+        note="one connection",
+        rows_per_call=1000,
+        qps={"pgconn": [0.5], "asyncpg": [2.0]},
+    )
     assert first.median("pgconn") == 3.0
     assert first.ratio("pgconn") == pytest.approx(3.0 / 7.0)
     assert second.ratio("pgconn") == 2.0
     assert first.ratio("psycopg") is None
+    assert first.rows_per_second("pgconn") is None
+    assert extra.rows_per_second("asyncpg") == 2000.0
     ratios = [3.0 / 7.0, 2.0]
     expected = (ratios[0] * ratios[1]) ** 0.5
-    assert geometric_mean_ratio([first, second, skipped], "pgconn") == pytest.approx(expected)
-    assert geometric_mean_ratio([skipped], "pgconn") is None
-    table = format_table([first, second, skipped], ["pgconn", "asyncpg"])
+    # Only the queries in the mean count: d's 0.25 does not.
+    assert geometric_mean_ratio([first, extra, second, skipped], "pgconn") == pytest.approx(expected)
+    assert geometric_mean_ratio([skipped, extra], "pgconn") is None
+    table = format_table([first, extra, second, skipped], ["pgconn", "asyncpg"])
     lines = table.splitlines()
-    assert lines[1].split() == ["a", "3", "7", "0.43"]
+    assert lines[1].split() == ["a", "3.00", "7.00", "0.43"]  # two decimals below 10 per second
     assert lines[3].split() == ["c", "not", "yet"]
     assert lines[4].split() == ["geometric", "mean", f"{expected:.2f}"]
+    assert lines[5].split() == ["d", "0.50", "2.00", "0.25"]
+    rows_header = f"{'rows/s':<18}{'pgconn':>14}{'asyncpg':>14}"
+    assert lines[6:] == ["", rows_header, f"{'d':<18}{'500':>14}{'2,000':>14}", "", "d: one connection"]
 
 
-def test_batch_rows_fit_the_batch_table() -> None:
+def test_argument_rows_fit_their_tables() -> None:
     rows = batch_rows()
     assert len(rows) == 1000
     assert {tuple(type(value) for value in row) for row in rows} == {(int, int, int, str, float, float, str)}
+    copied = copy_rows()
+    assert len(copied) == 10_000 == len(set(copied))
+    assert {tuple(type(value) for value in row) for row in copied} == {(int, int, int, str, float, int, str)}
+    query = tiny_query("5-copyfrom")
+    assert len(query.columns) == len(query.types) == 7
 
 
 async def test_drivers_main_writes_json(
@@ -324,20 +431,31 @@ async def test_drivers_main_writes_json(
 ) -> None:
     monkeypatch.setenv("PGASYNC_DSN", plain_dsn(cluster))
     path = tmp_path / "drivers.json"
-    argv = ["--drivers", "pgconn", "--queries", "7-oneplusone,5-copyfrom", "--duration", "0.05"]
-    argv += ["--rounds", "2", "--concurrency", "2", "--json", str(path)]
+    argv = ["--drivers", "pgconn", "--queries", "7-oneplusone,copyout", "--duration", "0.05"]
+    argv += ["--rounds", "2", "--concurrency", "2", "--copy-out-rows", "500", "--json", str(path)]
     # main() runs its own event loop, so it runs in a thread of its own.
     assert await asyncio.to_thread(drivers_main, argv) == 0
     report = json.loads(path.read_text())
     assert (report["rounds"], report["concurrency"], list(report["drivers"])) == (2, 2, ["pgconn"])
+    assert report["copy_out_rows"] == 500
     by_name = {result["name"]: result for result in report["results"]}
+    assert list(by_name) == ["7-oneplusone", "copyout"]
     assert len(by_name["7-oneplusone"]["qps"]["pgconn"]) == 2
     assert by_name["7-oneplusone"]["rows_per_call"] == 1
-    assert by_name["5-copyfrom"]["skip"] == "not yet: needs COPY (issue 5)"
-    assert "not yet: needs COPY (issue 5)" in capsys.readouterr().out
+    copy_out = by_name["copyout"]
+    assert (copy_out["rows_per_call"], copy_out["columns"], copy_out["in_mean"]) == (500, 3, False)
+    assert copy_out["median_rows_per_second"]["pgconn"] == pytest.approx(
+        copy_out["median_qps"]["pgconn"] * 500
+    )
+    assert report["geometric_mean_ratio"] == {"pgconn": None}
+    out = capsys.readouterr().out
+    assert "rows/s" in out
+    assert "copyout: COPY (query) TO STDOUT" in out
 
 
-@pytest.mark.parametrize("argument", ["--duration=0", "--rounds=0", "--drivers=mysql", "--queries=8-nothing"])
+@pytest.mark.parametrize(
+    "argument", ["--duration=0", "--rounds=0", "--drivers=mysql", "--queries=8-nothing", "--copy-out-rows=0"]
+)
 def test_drivers_main_refuses_bad_options(argument: str) -> None:
     with pytest.raises(SystemExit):
         drivers_main([argument])
