@@ -36,7 +36,20 @@ def test_demo_runs_as_the_readme_says() -> None:
     assert "    fetchval(5, column='square') -> 25\n" in out
     assert "    savepoint rolled back: UniqueViolationError" in out
     assert "    committed rows: [(1, 'kept'), (2, 'kept')]\n" in out
+    assert_streaming_sections(out)
     assert out.rstrip().endswith("Done: the connection was closed with Terminate.")
+
+
+def assert_streaming_sections(out: str) -> None:
+    """The cursor, COPY and LISTEN/NOTIFY parts of the tour printed what they should."""
+    assert "    1000 rows, sum of the squares = 333833500\n" in out
+    rest = "[(998, 996004), (999, 998001), (1000, 1000000)]"
+    assert f"    a Cursor: forward(997), then fetch(10) -> {rest}\n" in out
+    assert "    copy_records_to_table(1000 generated rows) -> COPY 1000\n" in out
+    csv = "      id,sensor,reading\n      1,sensor-1,0.25\n      2,sensor-2,0.5\n      3,sensor-0,0.75\n"
+    assert "header=True) -> COPY 3:\n" + csv in out
+    assert "    copy_records_from_table streamed COPY 1000, sum of readings = 125125.00\n" in out
+    assert "    received 'build 42 finished' on 'demo_events' from the second connection\n" in out
 
 
 def test_demo_against_a_given_server(cluster: Cluster, server_users: dict[str, ServerUser]) -> None:
@@ -48,6 +61,7 @@ def test_demo_against_a_given_server(cluster: Cluster, server_users: dict[str, S
     text = out.getvalue()
     assert f"    {user.name} | t\n" in text
     assert "-> SASLInitialResponse(mechanism='SCRAM-SHA-256'" in text
+    assert_streaming_sections(text)  # as a user without superuser rights, too
 
 
 def test_dsn_parsing_and_secrecy() -> None:

@@ -1,10 +1,16 @@
-"""The demo's asyncio part: the same server through ``pgasync.connect``, with typed values."""
+"""The demo's asyncio part: the same server through ``pgasync.connect``.
+
+Typed values, a prepared statement, a transaction, a cursor, COPY in and out, and a
+notification sent from a second connection.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
 import decimal
+import io
+from collections.abc import Iterator
 from typing import TextIO
 from urllib.parse import quote
 
@@ -55,8 +61,72 @@ async def _tour(dsn: str, out: TextIO) -> None:
                 print(f"    savepoint rolled back: {type(error).__name__}: {error}", file=out)
         names = await connection.fetch("SELECT id, name FROM demo_items ORDER BY id")
         print(f"    committed rows: {[tuple(r) for r in names]}", file=out)
+
+        await _cursor(connection, out)
+        await _copy(connection, out)
+        await _notification(connection, dsn, out)
     finally:
         await connection.close()
+
+
+async def _cursor(connection: pgasync.Connection, out: TextIO) -> None:
+    print("\n8. A cursor in a transaction: async for, 100 rows per round trip:", file=out)
+    query = "SELECT n, n * n AS square FROM generate_series(1, $1::int) AS n"
+    async with connection.transaction():
+        count = total = 0
+        async for row in connection.cursor(query, 1000, prefetch=100):
+            count += 1
+            total += row["square"]
+        print(f"    {count} rows, sum of the squares = {total}", file=out)
+        cursor = await connection.cursor(query, 1000)
+        skipped = await cursor.forward(997)
+        rest = [tuple(row) for row in await cursor.fetch(10)]
+        print(f"    a Cursor: forward({skipped}), then fetch(10) -> {rest}", file=out)
+
+
+def _readings(count: int) -> Iterator[tuple[int, str, decimal.Decimal, datetime.datetime]]:
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    for n in range(1, count + 1):
+        yield n, f"sensor-{n % 3}", decimal.Decimal(n) / 4, start + datetime.timedelta(minutes=n)
+
+
+async def _copy(connection: pgasync.Connection, out: TextIO) -> None:
+    print("\n9. COPY: binary records in, CSV and records out:", file=out)
+    await connection.execute(
+        "CREATE TEMPORARY TABLE demo_readings (id int, sensor text, reading numeric, at timestamptz)"
+    )
+    status = await connection.copy_records_to_table("demo_readings", records=_readings(1000))
+    print(f"    copy_records_to_table(1000 generated rows) -> {status}", file=out)
+    buffer = io.BytesIO()
+    status = await connection.copy_from_query(
+        "SELECT id, sensor, reading FROM demo_readings WHERE id <= $1 ORDER BY id",
+        3,
+        output=buffer,
+        format="csv",
+        header=True,
+    )
+    print(f"    copy_from_query(..., output=BytesIO, format='csv', header=True) -> {status}:", file=out)
+    for line in buffer.getvalue().decode().splitlines():
+        print(f"      {line}", file=out)
+    readings = decimal.Decimal(0)
+    async with connection.copy_records_from_table("demo_readings", columns=["reading"]) as rows:
+        async for row in rows:
+            readings += row["reading"]
+    print(f"    copy_records_from_table streamed {rows.status}, sum of readings = {readings}", file=out)
+
+
+async def _notification(connection: pgasync.Connection, dsn: str, out: TextIO) -> None:
+    print("\n10. LISTEN on this connection, NOTIFY from a second one:", file=out)
+    notifier = await pgasync.connect(dsn)
+    try:
+        async with connection.listen("demo_events") as stream:
+            await notifier.execute("NOTIFY demo_events, 'build 42 finished'")
+            notification = await asyncio.wait_for(anext(stream), 10)
+        pid = notification.pid
+        sender = "the second connection" if pid == notifier.get_server_pid() else f"backend {pid}"
+        print(f"    received {notification.payload!r} on {notification.channel!r} from {sender}", file=out)
+    finally:
+        await notifier.close()
 
 
 def run_tour(host: str, port: int, user: str, password: str | None, database: str, out: TextIO) -> None:
