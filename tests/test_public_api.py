@@ -228,6 +228,7 @@ PGPOOL = [
     "Pool",
     "PoolAcquireContext",
     "PoolConnectionProxy",
+    "PoolListener",
     "PoolStats",
     "TooManyWaitersError",
     "__version__",

@@ -1,7 +1,7 @@
 """``pgasync.pool``: ``create_pool``, ``Pool`` and what the pool hands out, as in asyncpg.
 
-``PoolStats`` and ``TooManyWaitersError`` are the pool's own additions (``get_stats()``,
-``max_waiting``).
+``PoolListener``, ``PoolStats`` and ``TooManyWaitersError`` are the pool's own additions
+(``listen()``, ``get_stats()``, ``max_waiting``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pgpool import (
     Pool,
     PoolAcquireContext,
     PoolConnectionProxy,
+    PoolListener,
     PoolStats,
     TooManyWaitersError,
     create_pool,
@@ -19,6 +20,7 @@ __all__ = [
     "Pool",
     "PoolAcquireContext",
     "PoolConnectionProxy",
+    "PoolListener",
     "PoolStats",
     "TooManyWaitersError",
     "create_pool",

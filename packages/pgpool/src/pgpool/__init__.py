@@ -13,6 +13,7 @@ from pgpool.__about__ import __version__
 from pgpool._acquire import PoolAcquireContext
 from pgpool._core import TooManyWaitersError
 from pgpool._create import create_pool
+from pgpool._listener import PoolListener
 from pgpool._pool import Pool
 from pgpool._proxy import PoolConnectionProxy
 from pgpool._stats import PoolStats
@@ -21,6 +22,7 @@ __all__ = [
     "Pool",
     "PoolAcquireContext",
     "PoolConnectionProxy",
+    "PoolListener",
     "PoolStats",
     "TooManyWaitersError",
     "__version__",

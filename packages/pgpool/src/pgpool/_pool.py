@@ -22,6 +22,7 @@ import pgconn
 from pgconn import Connection
 from pgpool._acquire import PoolAcquireContext
 from pgpool._core import Limits, PoolCore, Slot
+from pgpool._listener import PoolListener
 from pgpool._pool_admin import PoolAdminMethods
 from pgpool._pool_methods import PoolQueryMethods
 from pgpool._proxy import PoolConnectionProxy, proxy_class_for
@@ -96,6 +97,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         self._wakeup = asyncio.Event()
         self._all_released = asyncio.Event()
         self._acquired_at: dict[Slot, float] = {}
+        #: Open pool listeners (``listen()``), closed with the pool.
+        self._listeners: set[PoolListener] = set()
         #: Failed floor opens in a row, and when the floor may be tried again (backoff).
         self._failures = 0
         self._retry_at = 0.0
@@ -231,24 +234,22 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 waiter.set_exception(error)
             if again:
                 self._start_open()
-            if for_floor:
-                self._floor_failed(error)
+            self._open_failed(error, for_floor=for_floor)
             return
-        if for_floor:
-            self._failures, self._retry_at = 0, 0.0
+        self._failures, self._retry_at = 0, 0.0
         if core.closing:
             core.opening -= 1
             self._spawn(self._close_connection(slot.connection))
             return
         self._deliver(core.opened(slot))
 
-    def _floor_failed(self, error: BaseException) -> None:
+    def _open_failed(self, error: BaseException, *, for_floor: bool) -> None:
+        """An open failed: count it, tell ``reconnect_failed``; the floor backs off."""
         self._failures += 1
-        backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
-        self._retry_at = time.monotonic() + backoff * random.uniform(0.5, 1.5)  # jitter: no herd
-        logger.warning(
-            "could not open a connection to keep the pool's floor (attempt %d): %s", self._failures, error
-        )
+        if for_floor:
+            backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
+            self._retry_at = time.monotonic() + backoff * random.uniform(0.5, 1.5)  # jitter: no herd
+        logger.warning("could not open a pool connection (failure %d in a row): %s", self._failures, error)
         if self._reconnect_failed is not None:
             try:
                 self._reconnect_failed(self, error)
@@ -514,6 +515,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                         CLOSE_WARNING_AFTER,
                         len(core.in_use),
                     )
+            for listener in list(self._listeners):
+                await listener.aclose()
             await self._stop_tasks(graceful=True)
         except BaseException:
             self.terminate()
@@ -528,6 +531,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             slot.connection.terminate()
         core.in_use.clear()
         self._fail_waiters(InterfaceError("pool is closed"))
+        for listener in list(self._listeners):
+            listener.terminate()
         for task in self._tasks:
             task.cancel()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pgpool._core import PoolCore, Slot, check_sizes
+from pgpool._listener import PoolListener
 from pgpool._stats import PoolStats
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class PoolAdminMethods:
     _wakeup: asyncio.Event
     _connect_args: tuple[Any, ...]
     _connect_kwargs: dict[str, Any]
+    _listeners: set[PoolListener]
 
     if TYPE_CHECKING:  # defined by Pool
 
@@ -64,6 +66,31 @@ class PoolAdminMethods:
             core.limits.min_size,
         )
         return stats
+
+    def listen(
+        self,
+        *channels: str,
+        max_size: int = 1000,
+        on_reconnect: Callable[[PoolListener, BaseException], object] | None = None,
+    ) -> PoolListener:
+        """Notifications on ``channels`` that outlive their connection (``async with ... as n``).
+
+        A dedicated connection (made with the pool's arguments, not counted in ``max_size``)
+        LISTENs; when it is lost, the loss is logged and reported to ``on_reconnect(listener,
+        error)`` (notifications sent meanwhile are lost), and it connects and LISTENs again.
+
+        Args:
+            channels: the channel names. max_size: as for ``Connection.listen``.
+            on_reconnect: called each time the connection was lost, before reconnecting.
+
+        Returns:
+            A :class:`PoolListener`: an async context manager and async iterator of
+            ``pgconn.Notification``.
+
+        Raises:
+            InterfaceError: no channel given.
+        """
+        return PoolListener(self, channels, max_size=max_size, on_reconnect=on_reconnect)  # type: ignore[arg-type]  # the mixin is a Pool
 
     def set_connect_args(self, dsn: str | None = None, **connect_kwargs: Any) -> None:
         """Arguments for connections opened from now on; open ones stay until they are replaced."""

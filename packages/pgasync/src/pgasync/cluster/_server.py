@@ -62,8 +62,14 @@ def free_port(host: str = LOOPBACK_HOST, *, also_ipv6: bool = True) -> int:
 
 
 def port_is_free(port: int, host: str = LOOPBACK_HOST) -> bool:
-    """Whether TCP ``port`` on ``host`` can be bound right now."""
+    """Whether TCP ``port`` on ``host`` can be bound right now, as the server binds it.
+
+    PostgreSQL sets SO_REUSEADDR on its listening socket, so connections of its previous run
+    left in TIME_WAIT do not keep it from listening on the same port again; the probe does
+    the same, so a restarted cluster keeps its port (and the DSNs handed out stay valid).
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
