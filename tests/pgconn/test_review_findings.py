@@ -1,7 +1,10 @@
-"""Review findings in the new pgconn code (runner recovery, COPY, executemany, cursors, listeners).
+"""Bugs a review found in pgconn (runner recovery, COPY, executemany, cursors, listeners), pinned.
 
-Each test shows one bug against the real server and is marked ``xfail(strict=True)`` until the
-bug is fixed; the fix then turns it into an XPASS, and the mark comes off.
+Each test showed one bug against the real server before its fix: a late CancelRequest that
+cancelled the next query, COPY IN timeouts that skipped recovery, an unretrieved future,
+close() stuck behind a paused COPY OUT, COPY FROM STDIN through fetch(), argument inlining
+that lexed SQL unlike the server, a concurrent add_listener left without LISTEN, an abandoned
+WITH HOLD cursor, and a cursor of an ended transaction.
 """
 
 from __future__ import annotations
@@ -52,11 +55,6 @@ def never_retrieved(seen: list[dict[str, Any]]) -> list[str]:
 # -- recovery ------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_recover cancels its CancelRequest task once the cycle ends, so a request already "
-    "sent still reaches the server and cancels the next query",
-)
 async def test_late_cancel_request_does_not_cancel_the_next_query(conn: pgconn.Connection) -> None:
     # Timeouts just before the query ends by itself: the CancelRequest goes out, the query
     # finishes first, and the next query starts before the postmaster delivered the signal.
@@ -79,11 +77,6 @@ async def test_late_cancel_request_does_not_cancel_the_next_query(conn: pgconn.C
 # -- COPY IN: interrupted waits that skip recovery ------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_copy_in awaits the final future outside its try: a timeout after CopyDone starts no "
-    "recovery (next op: 'an exchange is already running'; no CancelRequest, the COPY commits)",
-)
 async def test_copy_in_timeout_after_copydone_recovers(conn: pgconn.Connection, table: MakeTable) -> None:
     # Each row sleeps `a` seconds in its CHECK: the server answers CopyDone after 2 s.
     name = await table("a float8 CHECK (pg_sleep(a) IS NOT NULL)")
@@ -94,11 +87,6 @@ async def test_copy_in_timeout_after_copydone_recovers(conn: pgconn.Connection, 
     assert await conn.fetchval(f"SELECT count(*) FROM {name}") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_copy_in: a timeout while waiting for the answer to CopyFail (source error) starts "
-    "no recovery; the next operation gets InternalClientError",
-)
 async def test_copy_in_timeout_while_waiting_for_copyfail_answer(
     conn: pgconn.Connection, table: MakeTable
 ) -> None:
@@ -117,11 +105,6 @@ async def test_copy_in_timeout_while_waiting_for_copyfail_answer(
 # -- executemany ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_batches._stream: cancelled while streaming, the exchange future is neither awaited "
-    "nor forgotten ('Future exception was never retrieved')",
-)
 async def test_streaming_executemany_cancel_leaves_no_unretrieved_future(
     connect: ConnectionFactory, table: MakeTable
 ) -> None:
@@ -145,11 +128,6 @@ async def test_streaming_executemany_cancel_leaves_no_unretrieved_future(
 # -- close() -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="close() with a COPY OUT whose consumer is behind: reading stays paused, the recovery "
-    "never sees ReadyForQuery and close() hangs for RESYNC_TIMEOUT",
-)
 async def test_close_with_an_unread_copy_record_stream_does_not_hang(conn: pgconn.Connection) -> None:
     stream = conn.copy_records_from_query("SELECT g, repeat('x', 1000) FROM generate_series(1, 100000) g")
     assert (await stream.__anext__())[0] == 1
@@ -165,11 +143,6 @@ async def test_close_with_an_unread_copy_record_stream_does_not_hang(conn: pgcon
 # -- COPY through the query methods --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ExecuteExchange ignores CopyInResponse: fetch('COPY ... FROM STDIN') waits for its "
-    "timeout (forever without one), then recovery fails and the connection is closed",
-)
 async def test_fetch_of_copy_from_stdin_is_refused_cleanly(conn: pgconn.Connection, table: MakeTable) -> None:
     name = await table("a int")
     # execute() without arguments refuses it with CopyFail at once; the extended path should too.
@@ -202,12 +175,6 @@ _INLINE_CASES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inline_arguments disagrees with the server's lexer (identifier+quote as E'', "
-    "standard_conforming_strings=off, non-BMP dollar tags, \\r ending -- comments); "
-    "two cases run an argument's text as SQL",
-)
 @pytest.mark.parametrize(("setup", "query", "argument", "expected"), _INLINE_CASES)
 async def test_copy_from_query_inlines_arguments_as_the_server_lexes(
     conn: pgconn.Connection, setup: str, query: str, argument: object, expected: bytes
@@ -226,11 +193,6 @@ async def test_copy_from_query_inlines_arguments_as_the_server_lexes(
 # -- listeners -----------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_listener registers before LISTEN succeeds: a concurrent add_listener on the same "
-    "channel returns without LISTEN, and when the first LISTEN fails its callback never fires",
-)
 async def test_concurrent_add_listener_survives_a_failed_listen(connect: ConnectionFactory) -> None:
     conn = await connect()
     notifier = await connect()
@@ -239,10 +201,14 @@ async def test_concurrent_add_listener_survives_a_failed_listen(connect: Connect
         await conn.execute("BEGIN; SELECT 1/0")  # a failed transaction: LISTEN will be refused
     first = asyncio.create_task(conn.add_listener("review_ch", lambda *_: received.append("first")))
     await asyncio.sleep(0)  # the first callback is registered and its LISTEN is on its way
-    await conn.add_listener("review_ch", lambda *_: received.append("second"))  # returns at once
+    # The second shares the first's LISTEN: it fails with it instead of returning at once and
+    # leaving a callback that nothing LISTENs for.
+    with pytest.raises(InFailedSQLTransactionError):
+        await conn.add_listener("review_ch", lambda *_: received.append("second"))
     with pytest.raises(InFailedSQLTransactionError):
         await first
     await conn.execute("ROLLBACK")
+    await conn.add_listener("review_ch", lambda *_: received.append("second"))
     await notifier.execute("NOTIFY review_ch")
     for _ in range(50):
         if received:
@@ -255,11 +221,6 @@ async def test_concurrent_add_listener_survives_a_failed_listen(connect: Connect
 # -- cursors -------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="async for over a hold=True cursor left early never closes it: the materialized WITH "
-    "HOLD cursor stays on the server for the whole session",
-)
 async def test_leaving_a_hold_cursor_iteration_early_closes_it(conn: pgconn.Connection) -> None:
     # Refusing hold=True for `async for` (no handle to close it with) would be a fix too.
     with contextlib.suppress(InterfaceError):
@@ -272,11 +233,6 @@ async def test_leaving_a_hold_cursor_iteration_early_closes_it(conn: pgconn.Conn
     assert await conn.fetchval("SELECT count(*) FROM pg_cursors WHERE is_holdable") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a plain cursor only checks is_in_transaction(): used in a later transaction it sends "
-    "Execute for a portal that is gone, and the server error aborts the new transaction",
-)
 async def test_cursor_from_an_ended_transaction_does_not_break_the_next_one(conn: pgconn.Connection) -> None:
     async with conn.transaction():
         cursor = await conn.cursor("SELECT g FROM generate_series(1, 10) g")

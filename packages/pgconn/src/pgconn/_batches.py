@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pgwire
+from pgconn._copy_exchanges import forget
 from pgconn._exchanges import ExecuteExchange
 from pgconn._runner import invalid_cached_statement, is_stale_plan
 from pgwire.exceptions import FeatureNotSupportedError
@@ -68,7 +69,7 @@ async def _stream(
     protocol = runner._protocol
     encoded = runner._encode(state, batch, many=True)
     outside_transaction = not runner.is_in_transaction()
-    exchange = ExecuteExchange(runner._loop, command, None)
+    exchange = ExecuteExchange(runner._loop, command, None, runner._protocol.send)
     first: list[pgwire.FrontendMessage | pgwire.BindExecuteBatch] = [*runner._cache.take_close_messages()]
     if not state.name:
         first.append(pgwire.Parse("", state.query, state.param_oids))
@@ -89,6 +90,7 @@ async def _stream(
             done += len(batch)
     except asyncio.CancelledError:
         _end_cycle(runner, abort=True)
+        forget(future)
         runner._begin_recovery(exchange)
         raise
     except BaseException as error:

@@ -120,6 +120,10 @@ class CopyOutExchange(_Exchange[str]):
         finally:
             self._waiter = None
 
+    def on_recovery(self) -> None:
+        """The recovery reads the rest: reading must not stay paused for a consumer gone."""
+        self.abandon()
+
     def abandon(self) -> None:
         """The consumer stopped: drop what is queued and what comes, and read on."""
         self.abandoned = True
@@ -131,7 +135,7 @@ class CopyOutExchange(_Exchange[str]):
 class CopyInExchange(_Exchange[str]):
     """Query("COPY ... FROM STDIN"): signals when the server wants data and when it gave up."""
 
-    __slots__ = ("_abandoned", "_ready", "_send", "status")
+    __slots__ = ("_abandoned", "_done_sent", "_ready", "_send", "status")
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, query: str, send: Callable[[pgwire.FrontendMessage], None]
@@ -140,6 +144,7 @@ class CopyInExchange(_Exchange[str]):
         self._ready: asyncio.Future[bool] = loop.create_future()
         self._send = send
         self._abandoned: str | None = None
+        self._done_sent = False
         self.status = ""
 
     def handle(self, event: ClientEvent) -> None:
@@ -172,9 +177,17 @@ class CopyInExchange(_Exchange[str]):
         """Wait for the server: True once it takes data, False if the COPY failed to start."""
         return await asyncio.shield(self._ready)
 
+    def send_done(self) -> None:
+        """Send CopyDone: all the data is sent."""
+        self._done_sent = True
+        self._send(pgwire.CopyDone())
+
     def abandon(self, message: str) -> None:
-        """The sender gave up: end the COPY with CopyFail now, or as soon as the server is ready."""
-        if self._abandoned is not None or self.finished:
+        """The sender gave up: end the COPY with CopyFail now, or as soon as the server is ready.
+
+        Nothing to send once CopyDone went (the COPY is then the server's to finish or fail).
+        """
+        if self._abandoned is not None or self.finished or self._done_sent:
             return
         self._abandoned = message
         if self._ready.done() and self._ready.result():

@@ -168,7 +168,8 @@ class CopyMethods(_Base):
         literal_sql = "SELECT " + ", ".join(f"quote_nullable(${n}::text)" for n in range(1, len(args) + 1))
         literal_state = await self._describe(literal_sql, "", state.param_oids[: len(args)])
         executed = await self._execute_state(literal_state, [args], Record, rows=True, limit=0)
-        return inline_arguments(query, [str(value) for value in executed.rows[0]])
+        standard = self._protocol.wire.parameters.get("standard_conforming_strings", "on") == "on"
+        return inline_arguments(query, [str(value) for value in executed.rows[0]], standard_strings=standard)
 
     async def _copy_out(self, sql: str, sink: Sink) -> str:
         """Run ``sql`` (a COPY TO STDOUT), writing each chunk to ``sink`` before reading more."""
@@ -329,23 +330,28 @@ class CopyMethods(_Base):
                     protocol.send(pgwire.CopyData(chunk))
                     await protocol.drain()
                 if not exchange.failed:
-                    protocol.send(pgwire.CopyDone())
+                    exchange.send_done()
+            return await future
         except BaseException as error:
             if not self.is_closed():
-                exchange.abandon(_copy_fail_message(error))
+                exchange.abandon(_copy_fail_message(error))  # CopyFail, unless CopyDone went
             forget(future)
             if isinstance(error, asyncio.CancelledError):
+                # After CopyDone the server may still be applying the data: it is asked to
+                # stop, so that a COPY the caller was told timed out is not committed.
                 self._begin_recovery(exchange)
-            else:
+                raise
+            try:
                 # The server answers CopyFail at once; waiting here keeps the next operation
                 # from finding the cycle unfinished (the caller's deadline still applies).
-                with contextlib.suppress(Exception):
-                    await exchange.when_finished()
+                await asyncio.shield(exchange.when_finished())
+            except asyncio.CancelledError:
+                self._begin_recovery(exchange)
+                raise
             raise
         finally:
             with contextlib.suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined]  # our own async generators
-        return await future
 
     # -- COPY OUT as records ----------------------------------------------------------------
 

@@ -103,32 +103,45 @@ def copy_in_sql(target: str, options: Mapping[str, Any], where: str | None) -> s
     return sql
 
 
-# What to skip when looking for placeholders: string constants (with E'' escapes), quoted
-# identifiers, dollar-quoted strings, line and block comments ("Lexical Structure"). A ``$``
-# right after a letter, digit or ``$`` belongs to an identifier (``price$1``).
-_SKIP = re.compile(
-    r"""
-      (?P<escape>[eE]'(?:[^'\\]|\\.|'')*')
-    | (?P<string>'(?:[^']|'')*')
+# What to skip when looking for placeholders, as the server's lexer sees the text ("Lexical
+# Structure"): string constants (E'' ones with backslash escapes; plain ones too when
+# standard_conforming_strings is off), quoted identifiers, dollar-quoted strings, line comments
+# (ended by a newline or a carriage return) and block comments. A ``$`` or an ``E`` right after
+# an identifier character belongs to that identifier (``price$1``, ``name'x'`` is a typed
+# literal, not an E'' string).
+_IDENTIFIER_CHAR = r"\w$\x80-\U0010ffff"
+_SKIP_PATTERN = r"""
+      (?P<escape>(?<![{ident}])[eE]'(?:[^'\\]|\\.|'')*')
+    | (?P<string>{string})
     | (?P<identifier>"(?:[^"]|"")*")
-    | (?P<dollar>(?<![\w$])\$(?P<tag>[A-Za-z_\x80-\uffff][\w\x80-\uffff]*)?\$)
-    | (?P<line>--[^\n]*)
+    | (?P<dollar>(?<![{ident}])\$(?P<tag>[A-Za-z_\x80-\U0010ffff][\w\x80-\U0010ffff]*)?\$)
+    | (?P<line>--[^\n\r]*)
     | (?P<block>/\*)
-    | (?P<placeholder>(?<![\w$])\$(?P<number>[0-9]+))
-    """,
-    re.VERBOSE | re.DOTALL,
+    | (?P<placeholder>(?<![{ident}])\$(?P<number>[0-9]+))
+    """
+_SKIP = re.compile(
+    _SKIP_PATTERN.format(ident=_IDENTIFIER_CHAR, string=r"'(?:[^']|'')*'"), re.VERBOSE | re.DOTALL
+)
+_SKIP_BACKSLASH_STRINGS = re.compile(
+    _SKIP_PATTERN.format(ident=_IDENTIFIER_CHAR, string=r"'(?:[^'\\]|\\.|'')*'"), re.VERBOSE | re.DOTALL
 )
 
 
-def inline_arguments(query: str, literals: Sequence[str]) -> str:
+def inline_arguments(query: str, literals: Sequence[str], *, standard_strings: bool = True) -> str:
     """``query`` with each ``$n`` outside strings and comments replaced by ``literals[n-1]``.
+
+    Args:
+        query: the SQL text. literals: one SQL literal per argument.
+        standard_strings: the session's ``standard_conforming_strings`` is on (with it off,
+            a backslash escapes a quote in every string constant).
 
     Raises:
         InterfaceError: a placeholder has no literal (``$3`` with two arguments).
     """
+    skip = _SKIP if standard_strings else _SKIP_BACKSLASH_STRINGS
     out: list[str] = []
     position = 0
-    while (match := _SKIP.search(query, position)) is not None:
+    while (match := skip.search(query, position)) is not None:
         out.append(query[position : match.start()])
         if match.group("placeholder") is not None:
             number = int(match.group("number"))

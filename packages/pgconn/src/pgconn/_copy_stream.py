@@ -138,9 +138,10 @@ class CopyRecordStream:
     def _abandon(self) -> None:
         exchange = self._exchange
         self._buffer.clear()
+        if exchange is not None:
+            forget(exchange.future)
         if exchange is not None and not exchange.finished:
             exchange.abandon()
-            forget(exchange.future)
             self._connection._begin_recovery(exchange)
         self._end()
 

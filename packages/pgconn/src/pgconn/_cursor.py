@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Cursor", "CursorFactory", "CursorIterator"]
 
 _portal_numbers = itertools.count(1)
+_MAX_ROWS = 2**31 - 1
 _SYNC = pgwire.Sync()
 #: Rows per round trip of ``async for`` unless ``prefetch`` says otherwise (asyncpg's default).
 DEFAULT_PREFETCH = 50
@@ -45,6 +46,8 @@ def _check_count(n: object) -> int:
         raise InterfaceError(f"n is expected to be an int, got {type(n).__name__}")
     if n <= 0:
         raise InterfaceError("n must be greater than zero")
+    if n > _MAX_ROWS:
+        raise InterfaceError(f"n must be at most {_MAX_ROWS} (Execute's row count is an Int32), got {n}")
     return n
 
 
@@ -61,6 +64,7 @@ class _Portal:
         "record_class",
         "scrollable",
         "state",
+        "transaction",
     )
 
     def __init__(
@@ -74,6 +78,8 @@ class _Portal:
     ) -> None:
         self.connection = connection
         self.lease = connection._lease
+        #: The Transaction the cursor was opened in (None: a manual BEGIN, or a hold cursor).
+        self.transaction: object = None if hold else connection._top_transaction
         self.state = state
         self.record_class = record_class
         self.scrollable = scrollable
@@ -93,7 +99,8 @@ class _Portal:
         connection._check_open()
         if self.closed:
             raise InterfaceError("cursor is closed")
-        if not self.hold and not connection.is_in_transaction():
+        ended = self.transaction is not None and connection._top_transaction is not self.transaction
+        if not self.hold and (ended or not connection.is_in_transaction()):
             raise InterfaceError(
                 "cursor: the transaction it was opened in has ended (use hold=True for a cursor "
                 "that outlives its transaction)"
@@ -117,7 +124,9 @@ class _Portal:
                 pgwire.Execute("", 0),
                 _SYNC,
             ]
-            await connection._hook_request(ExecuteExchange(connection._loop, declare, None), messages)
+            await connection._hook_request(
+                ExecuteExchange(connection._loop, declare, None, connection._protocol.send), messages
+            )
             return await self.fetch(prefetch) if prefetch else []
         if not state.name:
             messages.append(pgwire.Parse("", state.query, state.param_oids))
@@ -126,7 +135,10 @@ class _Portal:
             messages.append(pgwire.Execute(self.name, prefetch))
         messages.append(_SYNC)
         executed = await connection._hook_request(
-            ExecuteExchange(connection._loop, state.query, decoder if prefetch else None), messages
+            ExecuteExchange(
+                connection._loop, state.query, decoder if prefetch else None, connection._protocol.send
+            ),
+            messages,
         )
         if prefetch:
             self._after_fetch(executed, prefetch)
@@ -150,7 +162,9 @@ class _Portal:
         else:
             sql = self.state.query
             messages = [pgwire.Execute(self.name, n), _SYNC]
-        executed = await connection._hook_request(ExecuteExchange(connection._loop, sql, decoder), messages)
+        executed = await connection._hook_request(
+            ExecuteExchange(connection._loop, sql, decoder, connection._protocol.send), messages
+        )
         self._after_fetch(executed, n)
         return executed.rows
 
@@ -177,7 +191,8 @@ class _Portal:
             await connection._simple_query(f"CLOSE {quote_identifier(self.name)}")
         else:
             await connection._hook_request(
-                ExecuteExchange(connection._loop, None, None), [pgwire.Close("P", self.name), _SYNC]
+                ExecuteExchange(connection._loop, None, None, connection._protocol.send),
+                [pgwire.Close("P", self.name), _SYNC],
             )
 
 
@@ -279,6 +294,14 @@ class CursorIterator:
 
     def __aiter__(self) -> CursorIterator:
         return self
+
+    def __del__(self) -> None:
+        # Left before its end (``break`` out of ``async for``): the cursor is closed with the
+        # connection's next request, so a WITH HOLD cursor does not stay for the whole session.
+        portal = getattr(self, "_portal", None)
+        if portal is not None and not portal.closed and not portal.connection.is_closed():
+            portal.closed = True
+            portal.connection._cache.portals_to_close.append(portal.name)
 
     async def __anext__(self) -> Record:
         if not self._buffer:

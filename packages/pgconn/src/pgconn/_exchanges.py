@@ -9,6 +9,7 @@ later messages of the cycle carry nothing of use (protocol docs, "Extended Query
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
@@ -74,6 +75,9 @@ class _Exchange(Generic[T]):
         self._mark_finished()
         if not self.future.done():
             self.future.set_exception(error)
+
+    def on_recovery(self) -> None:
+        """Nobody waits for the answer any more (most exchanges need do nothing about it)."""
 
     def _server_error(self, event: ErrorResponse) -> None:
         if self.error is None:
@@ -141,14 +145,20 @@ class ExecuteExchange(_Exchange[Executed]):
     ``executemany`` return no rows).
     """
 
-    __slots__ = ("decoder", "executed")
+    __slots__ = ("decoder", "executed", "send")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, query: str | None, decoder: RowDecoder | None
+        self,
+        loop: asyncio.AbstractEventLoop,
+        query: str | None,
+        decoder: RowDecoder | None,
+        send: Callable[[pgwire.FrontendMessage], None],
     ) -> None:
         super().__init__(loop, query)
         self.decoder = decoder
         self.executed = Executed()
+        #: Sends a message (to refuse a COPY FROM STDIN the statement started).
+        self.send = send
 
     def handle(self, event: ClientEvent) -> None:
         # Exact classes, most frequent first: isinstance on the messages' abstract base costs
@@ -178,6 +188,12 @@ class ExecuteExchange(_Exchange[Executed]):
             self.executed.suspended = True
         elif kind is EmptyQueryResponse:
             self.executed.completed += 1
+        elif kind is CopyInResponse:
+            # COPY FROM STDIN through fetch()/execute() with arguments: refused at once, so the
+            # cycle ends (the server answers CopyFail with an error) instead of waiting forever.
+            # The server ignored the request's Sync while in copy-in mode: another one ends it.
+            self.send(pgwire.CopyFail("COPY FROM STDIN is not supported here: use copy_to_table()"))
+            self.send(pgwire.Sync())
 
 
 class SimpleExchange(_Exchange[str]):

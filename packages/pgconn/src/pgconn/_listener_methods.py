@@ -8,6 +8,7 @@ LISTEN and UNLISTEN statements.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -69,15 +70,36 @@ class ListenerMethods:
         quoted = _quote_channel(channel)
         listeners = self._listeners
         first = not listeners.is_listening(channel)
+        pending = listeners.pending_listens.get(channel)
         if not listeners.add_channel_callback(channel, callback):
             return
-        if first:
-            # Registered first, so that a notification arriving with LISTEN's answer is not missed.
+        if pending is not None:
+            # Another add_listener's LISTEN for this channel is under way: this one succeeds
+            # or fails with it, never silently without a LISTEN behind it.
             try:
-                await self.execute(f"LISTEN {quoted}")
+                await asyncio.shield(pending)
             except BaseException:
                 listeners.remove_channel_callback(channel, callback)
                 raise
+            return
+        if first:
+            # Registered first, so that a notification arriving with LISTEN's answer is not missed.
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            listeners.pending_listens[channel] = done
+            try:
+                await self.execute(f"LISTEN {quoted}")
+            except BaseException as error:
+                listeners.remove_channel_callback(channel, callback)
+                if isinstance(error, asyncio.CancelledError):
+                    done.cancel()
+                else:
+                    done.set_exception(error)
+                    done.exception()  # marked seen: the waiters, if any, raise it themselves
+                raise
+            else:
+                done.set_result(None)
+            finally:
+                del listeners.pending_listens[channel]
 
     async def remove_listener(self, channel: str, callback: Callable[[Any, int, str, str], object]) -> None:
         """Stop calling ``callback`` for ``channel``; ``UNLISTEN`` when nothing else listens.

@@ -104,6 +104,7 @@ class ConnectionListeners:
         "_terminated",
         "_termination_listeners",
         "has_query_loggers",
+        "pending_listens",
     )
 
     def __init__(
@@ -127,6 +128,8 @@ class ConnectionListeners:
         )
         # Callable -> whether it is an ``async def`` function; dicts keep the order of adding.
         self._channels: dict[str, dict[Callback, bool]] = {}
+        #: Channels whose first LISTEN is under way, and its outcome (for concurrent adders).
+        self.pending_listens: dict[str, asyncio.Future[None]] = {}
         self._streams: dict[str, list[NotificationStream]] = {}
         self._log_listeners: dict[Callback, bool] = {}
         self._termination_listeners: dict[Callback, bool] = {}

@@ -46,6 +46,9 @@ class Exchange(Protocol[T]):
     def fail(self, error: BaseException) -> None:
         """The connection broke: resolve ``future`` with ``error``."""
 
+    def on_recovery(self) -> None:
+        """Nobody waits for the answer any more; the connection's recovery reads it to the end."""
+
 
 class WireProtocol(asyncio.Protocol):
     """Connects an asyncio transport to a pgwire client connection."""

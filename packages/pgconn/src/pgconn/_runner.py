@@ -32,6 +32,9 @@ from pgconn._listeners import ConnectionListeners
 from pgconn._parameters import Address
 from pgconn._protocol import Exchange, WireProtocol
 from pgconn._statement import StatementCache, StatementState
+
+if TYPE_CHECKING:
+    from pgconn._transaction import Transaction
 from pgtypes import (
     INTROSPECTION_SQL,
     MAX_ARGUMENTS,
@@ -112,6 +115,7 @@ class StatementRunner:
     _listeners: ConnectionListeners
     _queries: int
     _lease: int
+    _top_transaction: Transaction | None
 
     if TYPE_CHECKING:  # defined by Connection
 
@@ -231,6 +235,7 @@ class StatementRunner:
         """Start the task that brings the connection back in sync after ``exchange`` was abandoned."""
         if exchange.finished or self.is_closed():
             return
+        exchange.on_recovery()
         if self._recovery is None or self._recovery.done():
             self._recovery = self._loop.create_task(self._recover(exchange))
 
@@ -239,7 +244,9 @@ class StatementRunner:
 
         A CancelRequest that cannot be delivered (its connection refused, blackholed or too
         slow) leaves the query to finish by itself within the limit. The limit is
-        ``command_timeout``, or :data:`RESYNC_TIMEOUT`.
+        ``command_timeout``, or :data:`RESYNC_TIMEOUT`. When the cycle ends before the
+        CancelRequest was delivered, recovery still waits (within the limit) for the server to
+        take it: a request read later would cancel whatever query runs then.
         """
         limit = self._command_timeout or RESYNC_TIMEOUT
         key = self._protocol.wire.backend_key
@@ -255,12 +262,19 @@ class StatementRunner:
                         # The query runs on and nobody can stop it: the connection is given up.
                         raise ConnectionError("the CancelRequest could not be sent") from cancel.exception()
                 await finished
+                if cancel is not None and not cancel.done():
+                    await asyncio.wait([cancel])
             while self._after_recovery and not self.is_closed():
                 await self._after_recovery.pop(0)()
         except asyncio.CancelledError:
             if not self.is_closed():
                 self.terminate()
             raise
+        except TimeoutError:
+            # In sync (the cycle is over) but the CancelRequest never got through: nothing
+            # reached the server that could still cancel anything, so the connection stays.
+            if not exchange.finished:
+                self.terminate()
         except Exception:
             self.terminate()
         finally:
@@ -391,7 +405,8 @@ class StatementRunner:
             pgwire.BindExecuteBatch(state.name, state.encoder.formats, encoded, result_formats, limit)
         )
         messages.append(_SYNC)
-        return await self._run(ExecuteExchange(self._loop, state.query, decoder), messages)
+        exchange = ExecuteExchange(self._loop, state.query, decoder, self._protocol.send)
+        return await self._run(exchange, messages)
 
     async def _execute(
         self,

@@ -77,7 +77,7 @@ class StatementState:
 class StatementCache:
     """LRU of named statements by query text, with a size, an age and a query-length limit."""
 
-    __slots__ = ("_entries", "max_lifetime", "max_query_size", "max_size", "to_close")
+    __slots__ = ("_entries", "max_lifetime", "max_query_size", "max_size", "portals_to_close", "to_close")
 
     def __init__(self, max_size: int, max_lifetime: float, max_query_size: int) -> None:
         self.max_size = max_size
@@ -86,6 +86,8 @@ class StatementCache:
         self._entries: OrderedDict[str, StatementState] = OrderedDict()
         #: Names of evicted statements still to be closed on the server.
         self.to_close: list[str] = []
+        #: Names of cursors abandoned by their iterator, closed the same way.
+        self.portals_to_close: list[str] = []
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -137,8 +139,10 @@ class StatementCache:
 
     def take_close_messages(self) -> list[pgwire.Close]:
         """Close messages for the evicted statements, to send ahead of the next request."""
-        if not self.to_close:
+        if not self.to_close and not self.portals_to_close:
             return []
         messages = [pgwire.Close("S", name) for name in self.to_close]
+        messages += [pgwire.Close("P", name) for name in self.portals_to_close]
         self.to_close.clear()
+        self.portals_to_close.clear()
         return messages
