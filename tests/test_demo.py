@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -37,6 +38,7 @@ def test_demo_runs_as_the_readme_says() -> None:
     assert "    savepoint rolled back: UniqueViolationError" in out
     assert "    committed rows: [(1, 'kept'), (2, 'kept')]\n" in out
     assert_streaming_sections(out)
+    assert_pool_section(out)
     assert out.rstrip().endswith("Done: the connection was closed with Terminate.")
 
 
@@ -52,6 +54,24 @@ def assert_streaming_sections(out: str) -> None:
     assert "    received 'build 42 finished' on 'demo_events' from the second connection\n" in out
 
 
+def assert_pool_section(out: str) -> None:
+    """The pool part: 20 calls on 2 + 2 connections, its statistics, a transaction, close()."""
+    pool = "<pgasync.Pool open size={} in_use={} idle={} waiting={} max=4>"
+    assert f"    started: {pool.format(2, 0, 2, 0)}\n" in out
+    # Every call asked before any finished: two took the idle connections, eighteen wait.
+    assert f"      while they run: {pool.format(2, 2, 0, 18)}\n" in out
+    assert "      results in order: True, sum = 210\n" in out
+    assert f"      after them: {pool.format(4, 0, 4, 0)}\n" in out
+    assert "    get_stats(): requests=20, requests_waited=18, connections_opened=4 (" in out
+    longest = re.search(r"^    the longest wait: (\d+\.\d\d) s \(at least 4 x 0\.05 s\)", out, re.M)
+    assert longest is not None and float(longest[1]) >= 0.2  # the last call waited for 16 others
+    assert "      in a transaction: 2 of 3 jobs done, is_in_transaction() -> True\n" in out
+    assert f"      while acquired: {pool.format(4, 1, 3, 0)}\n" in out
+    released = "InterfaceError: cannot call Connection.fetchval(): connection has been released"
+    assert f"      released, the proxy refuses: {released}" in out
+    assert "    pool.close() -> <pgasync.Pool closed size=0 in_use=0 idle=0 waiting=0 max=4>\n" in out
+
+
 def test_demo_against_a_given_server(cluster: Cluster, server_users: dict[str, ServerUser]) -> None:
     user = server_users["scram-sha-256"]
     address = ServerAddress.from_dsn(cluster.dsn(user=user.name, password=user.password))
@@ -62,6 +82,7 @@ def test_demo_against_a_given_server(cluster: Cluster, server_users: dict[str, S
     assert f"    {user.name} | t\n" in text
     assert "-> SASLInitialResponse(mechanism='SCRAM-SHA-256'" in text
     assert_streaming_sections(text)  # as a user without superuser rights, too
+    assert_pool_section(text)
 
 
 def test_dsn_parsing_and_secrecy() -> None:

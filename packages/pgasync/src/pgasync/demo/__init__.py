@@ -5,7 +5,8 @@ by ``PGASYNC_DSN``) and shows what works so far: a startup with SCRAM-SHA-256 au
 a simple query and an extended query with parameters done with ``pgwire`` over a plain socket,
 with every protocol message printed as it goes by; then the same server through
 ``pgasync.connect()``: typed values, a prepared statement, a transaction, a cursor, COPY in
-and out, and LISTEN/NOTIFY between two connections.
+and out, and LISTEN/NOTIFY between two connections; last, a pool (``pgasync.create_pool``)
+under concurrent calls, its statistics, and a transaction on an acquired connection.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The demo's asyncio part: the same server through ``pgasync.connect``.
 
-Typed values, a prepared statement, a transaction, a cursor, COPY in and out, and a
-notification sent from a second connection.
+Typed values, a prepared statement, a transaction, a cursor, COPY in and out, a
+notification sent from a second connection, and a pool (:mod:`pgasync.demo._pool_tour`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 import pgasync
+from pgasync.demo._pool_tour import pool_tour
 
 __all__ = ["run_tour"]
 
@@ -67,6 +68,7 @@ async def _tour(dsn: str, out: TextIO) -> None:
         await _notification(connection, dsn, out)
     finally:
         await connection.close()
+    await pool_tour(dsn, out)
 
 
 async def _cursor(connection: pgasync.Connection, out: TextIO) -> None:
