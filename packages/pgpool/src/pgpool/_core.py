@@ -5,9 +5,12 @@
 open, a release, a lost connection, the clock) and carries out what it answers: hand a
 connection to a waiter, open one, close one. Its invariants, checked by :meth:`check`:
 
-- never more than ``max_size`` connections, counting the ones being opened;
+- never more than ``max_size`` connections, counting the ones being opened; after
+  :meth:`resize` lowered ``max_size`` below what is open, the excess only drains (no open
+  starts until the pool is below the new ``max_size``, and idle ones above it close);
 - a connection is idle, in use, or being closed — never two of these, never given twice;
-- no waiter waits while a connection is idle;
+- no waiter waits while a connection is idle, and waiters are owed an open each while
+  there is room (:meth:`floor_missing` counts the opens they are owed after a resize);
 - waiters are served first come, first served (FIFO), and a waiter that left (timed out,
   cancelled) is never served.
 
@@ -111,6 +114,9 @@ class PoolCore(Generic[W]):
         self.generation = 0
         self.closing = False
         self._rng = rng or random.Random()
+        #: What :meth:`check` allows above ``max_size`` after a resize down: the total then,
+        #: lowered to the total of each later moment an open starts (so the excess drains).
+        self._ceiling = 0
 
     # -- counts -----------------------------------------------------------------------------
 
@@ -151,8 +157,8 @@ class PoolCore(Generic[W]):
         if limits.max_waiting and len(self.waiters) >= limits.max_waiting:
             raise TooManyWaitersError(len(self.waiters))
         self.waiters.append(waiter)
-        if self.total < limits.max_size and self.opening < len(self.waiters):
-            self.opening += 1
+        if self._owes_open():
+            self._start_open()
             return True
         return False
 
@@ -160,6 +166,14 @@ class PoolCore(Generic[W]):
         """``waiter`` stopped waiting (timed out, cancelled); it will not be served."""
         with contextlib.suppress(ValueError):  # served or failed already
             self.waiters.remove(waiter)
+
+    def _owes_open(self) -> bool:
+        """Whether the waiters are owed one more open (room for it, fewer opens than waiters)."""
+        return not self.closing and self.total < self.limits.max_size and self.opening < len(self.waiters)
+
+    def _start_open(self, count: int = 1) -> None:
+        self._ceiling = min(self._ceiling, self.total)
+        self.opening += count
 
     def _hand_out(self, slot: Slot) -> None:
         self.in_use.add(slot)
@@ -203,9 +217,9 @@ class PoolCore(Generic[W]):
         """
         self.opening -= 1
         waiter = self.waiters.popleft() if self.waiters else None
-        again = bool(self.waiters) and self.total < self.limits.max_size and self.opening < len(self.waiters)
+        again = self._owes_open()
         if again:
-            self.opening += 1
+            self._start_open()
         return waiter, again
 
     def next_waiter(self) -> W | None:
@@ -213,14 +227,23 @@ class PoolCore(Generic[W]):
         return self.waiters.popleft() if self.waiters else None
 
     def floor_missing(self) -> int:
-        """How many connections short of ``min_size`` the pool is, counting those being opened."""
+        """How many opens to start now: those the pool is short of ``min_size`` (counting those
+        being opened), or, if more, those the waiters are owed.
+
+        Waiters are owed one open each while there is room; :meth:`request` starts those
+        itself, but when :meth:`resize` raises ``max_size`` the waiters already queued get
+        their opens here (an open serves the first waiter, whoever started it).
+        """
         if self.closing:
             return 0
-        return max(0, min(self.limits.min_size, self.limits.max_size) - self.total)
+        limits = self.limits
+        floor = min(limits.min_size, limits.max_size) - self.total
+        owed = min(len(self.waiters), limits.max_size - self.size) - self.opening
+        return max(0, floor, owed)
 
     def begin_open(self, count: int = 1) -> None:
         """The caller starts ``count`` opens of its own (the floor): they count towards ``max_size``."""
-        self.opening += count
+        self._start_open(count)
 
     # -- release and loss -------------------------------------------------------------------
 
@@ -248,9 +271,8 @@ class PoolCore(Generic[W]):
         self.in_use.discard(slot)
         with contextlib.suppress(ValueError):  # it was in use
             self.idle.remove(slot)
-        room = not self.closing and self.total < self.limits.max_size
-        if room and self.waiters and self.opening < len(self.waiters):
-            self.opening += 1
+        if self._owes_open():
+            self._start_open()
             return True
         return False
 
@@ -265,15 +287,21 @@ class PoolCore(Generic[W]):
     # -- the clock --------------------------------------------------------------------------
 
     def expired_idle(self, now: float) -> list[Slot]:
-        """Idle slots to close now: too old, of an old generation, or idle too long above the floor.
+        """Idle slots to close now: too old, of an old generation, idle too long above the
+        floor, or above ``max_size`` (opens that finished after a resize down).
 
-        They are removed from the idle list; the caller closes them.
+        They are removed from the idle list, least recently used first; the caller closes them.
         """
         limits = self.limits
         closing: list[Slot] = []
         keep = self.size
+        excess = self.total - limits.max_size
         for slot in list(self.idle):
-            stale = slot.generation != self.generation or (slot.expires_at and now >= slot.expires_at)
+            stale = (
+                excess > 0
+                or slot.generation != self.generation
+                or (slot.expires_at and now >= slot.expires_at)
+            )
             inactive = (
                 limits.max_inactive_connection_lifetime
                 and now - slot.idle_since >= limits.max_inactive_connection_lifetime
@@ -283,6 +311,7 @@ class PoolCore(Generic[W]):
                 self.idle.remove(slot)
                 closing.append(slot)
                 keep -= 1
+                excess -= 1
         return closing
 
     def next_deadline(self, now: float) -> float | None:
@@ -307,7 +336,9 @@ class PoolCore(Generic[W]):
         return closing
 
     def resize(self, min_size: int, max_size: int) -> list[Slot]:
-        """New limits; the idle slots beyond ``max_size`` are returned to close."""
+        """New limits; the idle slots beyond ``max_size`` are returned to close (least recently
+        used first). Connections in use above it close when released, and opens under way
+        finish (:meth:`expired_idle` closes those that end up idle above it)."""
         self.limits = Limits(
             min_size,
             max_size,
@@ -320,6 +351,7 @@ class PoolCore(Generic[W]):
         closing: list[Slot] = []
         while self.idle and self.total > max_size:
             closing.append(self.idle.popleft())
+        self._ceiling = self.total
         return closing
 
     def close(self) -> list[Slot]:
@@ -335,6 +367,6 @@ class PoolCore(Generic[W]):
         assert len(idle) == len(self.idle), "a slot is idle twice"
         assert not idle & self.in_use, "a slot is idle and in use"
         assert self.opening >= 0
-        assert self.total <= max(self.limits.max_size, self.size), "more connections than max_size"
+        assert self.total <= max(self.limits.max_size, self._ceiling), "more connections than max_size"
         assert not (self.idle and self.waiters), "a waiter waits while a connection is idle"
         assert len(set(self.waiters)) == len(self.waiters), "a waiter is queued twice"
