@@ -215,11 +215,6 @@ async def test_cancel_acquire_with_init_and_setup(make_pool: MakePool, cluster: 
     await every_cancel_point(pool, cluster, name, one_round, acquired_at=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Pool._acquire sets _acquired_at[slot] before setup and does not remove it when setup "
-    "fails or is cancelled: each such acquire keeps a Slot (and its closed connection) forever",
-)
 async def test_a_failed_or_cancelled_setup_leaves_no_trace(make_pool: MakePool) -> None:
     failures = [RuntimeError("setup failed")]
 
@@ -426,12 +421,6 @@ async def test_resize_up_serves_the_waiters_at_once(make_pool: MakePool) -> None
     await settle(pool)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an open that finishes after resize() lowered max_size goes idle above it and stays: "
-    "Pool._deliver does not wake the maintenance task, which closes the excess (PoolCore."
-    "expired_idle) only when woken by something else or at an idle connection's deadline",
-)
 async def test_opens_under_way_at_a_resize_down_do_not_stay_above_max_size(make_pool: MakePool) -> None:
     pool = await make_pool(min_size=0, max_size=3, health_check_after=None)
     acquires = [asyncio.ensure_future(pool.acquire()) for _ in range(3)]
@@ -447,12 +436,6 @@ async def test_opens_under_way_at_a_resize_down_do_not_stay_above_max_size(make_
     await settle(pool)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a release whose reset is under way when expire_connections() runs puts the connection "
-    "back idle with its old generation (is_reusable was asked before the reset), and the next "
-    "acquire gets it unless the maintenance task happens to run first",
-)
 async def test_expire_connections_during_a_release_replaces_that_connection(make_pool: MakePool) -> None:
     slow: set[int] = set()
 

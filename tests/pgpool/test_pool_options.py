@@ -25,9 +25,12 @@ async def test_connect_callback_gets_the_pools_arguments(cluster: Cluster) -> No
         calls.append(kwargs)
         return await pgconn.connect(*args, **kwargs)
 
-    async with pgpool.create_pool(
-        cluster.dsn(), min_size=1, max_size=1, connect=connect, connection_class=AppConnection
-    ) as pool, pool.acquire() as connection:
+    async with (
+        pgpool.create_pool(
+            cluster.dsn(), min_size=1, max_size=1, connect=connect, connection_class=AppConnection
+        ) as pool,
+        pool.acquire() as connection,
+    ):
         assert isinstance(connection._con, AppConnection)
         assert hasattr(connection, "fetchval")
     assert calls and calls[0]["connection_class"] is AppConnection and "record_class" in calls[0]

@@ -260,12 +260,15 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
     def _deliver(self, served: tuple[asyncio.Future[Slot], Slot] | None) -> None:
         """Hand ``slot`` to its waiter; if that waiter is gone, to the next, or make it idle."""
         now = time.monotonic()
+        core = self._core
         while served is not None:
             waiter, slot = served
             if not waiter.done():
                 waiter.set_result(slot)
                 return
-            served = self._core.released(slot, now)
+            served = core.released(slot, now)
+        if core.total > core.limits.max_size:
+            self._wakeup.set()  # idle above max_size after a resize down: the maintainer closes it
 
     # -- acquire ------------------------------------------------------------------------------
 
@@ -318,6 +321,7 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                         await self._setup(proxy)
                     except BaseException:
                         proxy._detach()
+                        self._acquired_at.pop(slot, None)
                         self._retire(slot, terminate=True)
                         raise
         except TimeoutError:
@@ -358,6 +362,10 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         if connection.is_closed():
             self._stats.connections_lost += 1
             self._retire(slot, terminate=True)
+            return False
+        if slot.generation != self._core.generation:  # expired while idle: never handed out
+            self._stats.connections_recycled += 1
+            self._retire(slot)
             return False
         threshold = self._health_check_after
         if threshold is not None and time.monotonic() - slot.idle_since >= threshold:
@@ -429,6 +437,11 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             self._stats.connections_recycled += 1
             self._retire(slot, terminate=True)
             raise
+        if not self._core.is_reusable(slot, time.monotonic(), connection._queries):
+            # The rules changed during the reset (expire_connections, resize, close).
+            self._stats.connections_recycled += 1
+            self._retire(slot)
+            return
         self._deliver(self._core.released(slot, time.monotonic()))
         if self._sleeping_until is None and slot in self._core.idle:
             self._wakeup.set()  # the maintenance task has no deadline yet: this idle one gives one
