@@ -1,7 +1,9 @@
-"""Every Python example in docs/pgwire.md, docs/pgtypes.md and docs/pgconn.md runs and its assertions hold.
+"""Every Python example in docs/pgwire.md, docs/pgtypes.md, docs/pgconn.md and docs/pgpool.md runs
+and its assertions hold.
 
-docs/pgconn.md's examples are bodies of ``async def example(dsn)``, run against the session's
-real server; each must leave behind no connection and nothing in the ``public`` schema.
+docs/pgconn.md's and docs/pgpool.md's examples are bodies of ``async def example(dsn)``, run
+against the session's real server; each must leave behind no connection and nothing in the
+``public`` schema.
 (docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output.)
 """
 
@@ -55,6 +57,8 @@ def test_pgtypes_example_runs(index: int) -> None:
 
 
 PGCONN_EXAMPLES = examples("pgconn.md")
+PGPOOL_EXAMPLES = examples("pgpool.md")
+LIVE_EXAMPLES = {"pgconn.md": PGCONN_EXAMPLES, "pgpool.md": PGPOOL_EXAMPLES}
 
 # What an example may leave behind: other client sessions, and objects in the public schema.
 _SESSIONS = (
@@ -66,13 +70,13 @@ _PUBLIC_OBJECTS = (
 )
 
 
-def pgconn_example(index: int) -> Callable[[str], Awaitable[None]]:
-    """Example ``index`` of docs/pgconn.md as ``async def example(dsn)``."""
-    source = "async def example(dsn):\n" + textwrap.indent(PGCONN_EXAMPLES[index], "    ")
-    filename = f"docs/pgconn.md example {index + 1}"
+def pgconn_example(index: int, page: str = "pgconn.md") -> Callable[[str], Awaitable[None]]:
+    """Example ``index`` of docs/pgconn.md (or another live ``page``) as ``async def example(dsn)``."""
+    source = "async def example(dsn):\n" + textwrap.indent(LIVE_EXAMPLES[page][index], "    ")
+    filename = f"docs/{page} example {index + 1}"
     # Registered so that a failing assertion's traceback shows the example's line.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace: dict[str, Any] = {"__name__": f"docs_pgconn_example_{index}"}
+    namespace: dict[str, Any] = {"__name__": f"docs_{page.removesuffix('.md')}_example_{index}"}
     exec(compile(source, filename, "exec"), namespace)
     return cast(Callable[[str], Awaitable[None]], namespace["example"])
 
@@ -100,9 +104,19 @@ def test_pgconn_page_has_examples() -> None:
     assert set(fences) == {"python", "python-sketch"}
 
 
+def test_pgpool_page_has_examples() -> None:
+    assert len(PGPOOL_EXAMPLES) >= 20
+    text = (DOCS / "pgpool.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"```(python[\w-]*)\n", text)) == {"python"}  # every one is run
+
+
 @pytest.mark.parametrize("index", range(len(PGCONN_EXAMPLES)))
 async def test_pgconn_example_runs(index: int, cluster: Cluster) -> None:
-    example = pgconn_example(index)
+    await run_live_example(pgconn_example(index), cluster)
+
+
+async def run_live_example(example: Callable[[str], Awaitable[None]], cluster: Cluster) -> None:
+    """Run ``example`` on the server; it must leave no connection and nothing in ``public``."""
     observer = await pgasync.connect(cluster.dsn())
     try:
         sessions_before, objects_before = await leftovers(observer)
@@ -112,3 +126,8 @@ async def test_pgconn_example_runs(index: int, cluster: Cluster) -> None:
         assert objects == objects_before, "the example left something in the public schema"
     finally:
         await observer.close()
+
+
+@pytest.mark.parametrize("index", range(len(PGPOOL_EXAMPLES)))
+async def test_pgpool_example_runs(index: int, cluster: Cluster) -> None:
+    await run_live_example(pgconn_example(index, "pgpool.md"), cluster)
