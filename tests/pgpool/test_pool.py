@@ -298,6 +298,7 @@ async def test_floor_is_kept_when_a_backend_is_killed_while_idle(
         # Checked before hand-out: the dead connection is never handed out, even at once.
         pids = set(await asyncio.gather(*(pool.fetchval("SELECT pg_backend_pid()") for _ in range(4))))
         assert victim not in pids
+
     def noticed() -> int:  # found closed in the pool, or by the check before hand-out
         stats = pool.get_stats()
         return stats.connections_lost + stats.health_checks_failed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -77,3 +78,41 @@ async def test_target_session_attrs_pass_through(cluster: Cluster) -> None:
     standby_only = pgpool.create_pool(cluster.dsn(), min_size=1, max_size=1, target_session_attrs="standby")
     with pytest.raises(TargetServerAttributeNotMatched):
         await standby_only
+
+
+async def test_floor_retries_one_at_a_time_with_backoff(cluster: Cluster) -> None:
+    started = asyncio.get_running_loop().time()
+    attempts: list[float] = []
+    pool = await pgpool.create_pool(
+        cluster.dsn(),
+        min_size=3,
+        max_size=3,
+        reconnect_failed=lambda pool, error: attempts.append(asyncio.get_running_loop().time() - started),
+    )
+    try:
+        pool.set_connect_args(cluster.dsn(database="no_such_database"))
+        await pool.expire_connections()
+        await asyncio.sleep(2.5)
+        first_round = [t for t in attempts if t < attempts[0] + 0.2]
+        later = attempts[len(first_round) :]
+        assert len(first_round) == 3  # the whole floor at once, the first time
+        assert later, "the floor was never tried again"
+        # Then one attempt per backoff step, never a burst of the whole floor again.
+        assert all(b - a > 0.1 for a, b in itertools.pairwise(later)), attempts
+        assert len(later) <= 4
+        pool.set_connect_args(cluster.dsn())
+        for _ in range(200):
+            if pool.get_size() == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert pool.get_size() == 3  # back, and the whole floor refilled
+    finally:
+        pool.terminate()
+
+
+async def test_release_takes_the_acquires_timeout(make_pool: MakePool) -> None:
+    pool = await make_pool(min_size=1, max_size=1)
+    assert "new" in repr(pgpool.create_pool("postgresql://x"))
+    connection = await pool.acquire(timeout=5)
+    assert connection._acquire_timeout == 5
+    await pool.release(connection)

@@ -102,6 +102,10 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         #: Failed floor opens in a row, and when the floor may be tried again (backoff).
         self._failures = 0
         self._retry_at = 0.0
+        #: Backoff rounds of the floor (a burst of failed opens counts once), and whether a
+        #: floor open is under way while backing off (then no other starts).
+        self._floor_rounds = 0
+        self._floor_probing = False
         #: When the maintenance task wakes up by itself (None: only when woken).
         self._sleeping_until: float | None = None
         self._initialized = False
@@ -112,6 +116,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
     def __repr__(self) -> str:
         core = self._core
         state = "closed" if self._closed else ("closing" if core.closing else "open")
+        if state == "open" and not self._initialized:
+            state = "new"
         return (
             f"<pgasync.Pool {state} size={core.size} in_use={len(core.in_use)} idle={len(core.idle)} "
             f"waiting={len(core.waiters)} max={core.limits.max_size}>"
@@ -225,6 +231,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             slot = await self._open_slot()
         except asyncio.CancelledError:
             core.opening -= 1
+            if for_floor:
+                self._floor_probing = False
             raise
         except Exception as error:
             waiter, again = core.open_failed()
@@ -236,7 +244,11 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 self._start_open()
             self._open_failed(error, for_floor=for_floor)
             return
-        self._failures, self._retry_at = 0, 0.0
+        if self._failures:
+            self._wakeup.set()  # the server is back: the maintainer fills the floor at once
+        self._failures, self._retry_at, self._floor_rounds = 0, 0.0, 0
+        if for_floor:
+            self._floor_probing = False
         if core.closing:
             core.opening -= 1
             self._spawn(self._close_connection(slot.connection))
@@ -247,8 +259,12 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         """An open failed: count it, tell ``reconnect_failed``; the floor backs off."""
         self._failures += 1
         if for_floor:
-            backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._failures - 1))
-            self._retry_at = time.monotonic() + backoff * random.uniform(0.5, 1.5)  # jitter: no herd
+            self._floor_probing = False
+            now = time.monotonic()
+            if now >= self._retry_at:  # a new round (the others of a burst add nothing)
+                self._floor_rounds += 1
+                backoff = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self._floor_rounds - 1))
+                self._retry_at = now + backoff * random.uniform(0.5, 1.5)  # jitter: no herd
         logger.warning("could not open a pool connection (failure %d in a row): %s", self._failures, error)
         if self._reconnect_failed is not None:
             try:
@@ -313,7 +329,7 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                     slot = await self._get_slot(started)
                     if await self._ready(slot):
                         break
-                proxy = self._proxy_class(self, slot)
+                proxy = self._proxy_class(self, slot, timeout)
                 self._acquired_at[slot] = time.monotonic()
                 slot.connection._hook_lease(proxy)
                 if self._setup is not None:
@@ -390,8 +406,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
 
         Args:
             connection: the :class:`PoolConnectionProxy` that ``acquire`` gave.
-            timeout: seconds for the reset (None: no limit); a reset that fails or times out
-                terminates the connection (and raises).
+            timeout: seconds for the reset (None: the acquire's timeout, or no limit); a reset
+                that fails or times out terminates the connection (and raises).
 
         Raises:
             InterfaceError: ``connection`` is not a connection of this pool.
@@ -400,6 +416,8 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             raise InterfaceError(
                 f"Pool.release() received invalid connection: {connection!r} is not a member of this pool"
             )
+        if timeout is None:
+            timeout = connection._acquire_timeout
         slot = connection._detach()
         if slot is None:
             return
@@ -487,12 +505,15 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 self._stats.connections_recycled += 1
                 self._spawn(self._close_connection(slot.connection))
             missing = core.floor_missing()
-            if missing and now >= self._retry_at:
+            if missing and now >= self._retry_at and not self._floor_probing:
                 # While the server stays away, one attempt at a time, spaced by the backoff.
-                for _ in range(min(missing, 1) if self._failures else missing):
+                if self._floor_rounds:
+                    self._floor_probing = True
+                for _ in range(1 if self._floor_rounds else missing):
                     core.begin_open()
                     self._start_open(for_floor=True)
-            times = [t for t in (core.next_deadline(now), self._retry_at if missing else None) if t]
+            waiting_retry = missing and not self._floor_probing and self._retry_at > now
+            times = [t for t in (core.next_deadline(now), self._retry_at if waiting_retry else None) if t]
             delay = max(0.0, min(times) - now) if times else None
             self._sleeping_until = None if delay is None else now + delay
             try:

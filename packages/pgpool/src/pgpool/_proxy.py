@@ -61,10 +61,12 @@ def _wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 class PoolConnectionProxy(_ProxyBase):
     """An acquired connection of a pool; see the module docstring."""
 
-    __slots__ = ("__weakref__", "_connection", "_pool", "_slot")
+    __slots__ = ("__weakref__", "_acquire_timeout", "_connection", "_pool", "_slot")
 
-    def __init__(self, pool: Any, slot: Slot) -> None:
+    def __init__(self, pool: Any, slot: Slot, timeout: float | None = None) -> None:
         self._pool = pool
+        #: The acquire's timeout, also release()'s default (as in asyncpg).
+        self._acquire_timeout = timeout
         self._slot: Slot | None = slot
         self._connection: Connection | None = slot.connection
 
