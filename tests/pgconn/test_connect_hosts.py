@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 import pgconn
+import pgpool
 from pgasync.cluster import DEFAULT_HBA_RULES, Cluster, PostgresInstallation
 from pgasync.cluster._standby import Standby, replication_rules
 from pgconn import _failover
@@ -401,3 +402,24 @@ async def test_random_prefer_standby_takes_the_first_answer_of_the_random_order(
             target_session_attrs="prefer-standby",
         )
         assert reached == first
+
+
+async def test_a_pool_of_read_replicas(primary: Cluster, standby: Standby) -> None:
+    # A pool over both servers that wants standbys: every connection it opens (the floor, and
+    # the ones opened for waiters) lands on the standby, whatever the order of the hosts.
+    async with pgpool.create_pool(
+        host=[LOCAL, LOCAL],
+        port=[primary.port, standby.port],
+        user="postgres",
+        target_session_attrs="standby",
+        load_balance_hosts="random",
+        min_size=2,
+        max_size=4,
+    ) as replicas:
+        held = [await replicas.acquire() for _ in range(4)]
+        try:
+            assert {await server_port(connection) for connection in held} == {standby.port}
+            assert all([await c.fetchval("SELECT pg_is_in_recovery()") for c in held])
+        finally:
+            for connection in held:
+                await replicas.release(connection)
