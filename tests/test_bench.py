@@ -2,9 +2,10 @@
 
 bench/bench_framing.py on a tiny stream; bench/bench_drivers.py on the shared test server for a
 fraction of a second (its COPY OUTs on 1,000 rows), pgconn always, asyncpg and psycopg when
-installed (the ``bench`` environment). No timing is asserted: the point is that the benchmarks
-measure the work they claim (every message decoded, every row seen, every driver returning the
-same rows), so a broken path cannot report a fast, empty run.
+installed (the ``bench`` environment); bench/bench_pool.py in its ``--quick`` mode, pgpool
+always, asyncpg's pool and psycopg_pool when installed. No timing is asserted: the point is that
+the benchmarks measure the work they claim (every message decoded, every row seen, every driver
+returning the same rows, every acquire counted), so a broken path cannot report a fast, empty run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ from bench.bench_framing import (
     row_stream,
     run_all,
 )
+from bench.bench_pool import CONTENDERS as POOLS
+from bench.bench_pool import WORKLOADS, Contender, PoolHandle, core_overhead, measure_round, percentile
+from bench.bench_pool import main as pool_main
 from bench.driver_sessions import Sink
 
 import pgconn
@@ -459,3 +463,93 @@ async def test_drivers_main_writes_json(
 def test_drivers_main_refuses_bad_options(argument: str) -> None:
     with pytest.raises(SystemExit):
         drivers_main([argument])
+
+
+# --- bench_pool.py ------------------------------------------------------------------------
+
+PGPOOL = POOLS[0]
+NO_IO = next(workload for workload in WORKLOADS if workload.no_io)
+FETCHVAL = next(workload for workload in WORKLOADS if workload.direct)
+
+
+async def test_pool_bench_quick_mode(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PGASYNC_DSN", plain_dsn(cluster))
+    path = tmp_path / "pools.json"
+    # main() runs its own event loop, so it runs in a thread of its own.
+    assert await asyncio.to_thread(pool_main, ["--quick", "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    installed = [pool.name for pool in POOLS if pool.is_installed()]
+    assert list(report["pools"]) == installed and installed[0] == "pgpool"
+    assert (report["rounds"], report["duration"], report["size"]) == (1, 0.05, 10)
+    scenarios = [(result["workload"], result["concurrency"]) for result in report["results"]]
+    assert scenarios == [(w.name, c) for w in WORKLOADS for c in w.concurrencies]
+    assert ("select1", 1000) in scenarios and ("no-io", 1) in scenarios
+    for result in report["results"]:
+        assert list(result["rates"]) == installed
+        for name in installed:
+            # One round, at least one call; every call's latency recorded (checked by the round).
+            assert len(result["rates"][name]) == 1 and result["calls"][name][0] >= 1
+            latency = result["latency"][name]
+            assert 0 <= latency["p50"] <= latency["p99"] <= latency["max"]
+        assert (result["ratio_to_asyncpg"]["pgpool"] is None) == ("asyncpg" not in installed)
+    assert set(report["core_ns"]) == {"idle", "handoff"} and min(report["core_ns"].values()) > 0
+    assert report["harness_us"] > 0
+    out = capsys.readouterr().out
+    assert "pgpool acq/s" in out and "p99 / max" in out and "no-io x1: pgpool" in out
+
+
+def reopened(name: str, change: Callable[[PoolHandle], None], *, no_reset: bool | None = None) -> Contender:
+    """pgpool, its handle changed by ``change`` (and its reset forced on or off)."""
+
+    async def open_pool(dsn: str, size: int, wanted: bool) -> PoolHandle:
+        handle = await PGPOOL.open(dsn, size, wanted if no_reset is None else no_reset)
+        change(handle)
+        return handle
+
+    return Contender(name, ("pgpool",), open_pool)
+
+
+async def test_a_no_io_round_that_reaches_the_server_is_refused(cluster: Cluster) -> None:
+    # The default reset sends its query at each release.
+    chatty = reopened("chatty", lambda handle: None, no_reset=False)
+    with pytest.raises(BenchmarkError, match="ran a statement in a no-io round"):
+        await measure_round(chatty, plain_dsn(cluster), NO_IO, 2, 0.05)
+    # The same round with the no-op reset passes, and counts its calls.
+    measured = await measure_round(PGPOOL, plain_dsn(cluster), NO_IO, 2, 0.05)
+    assert measured.calls == len(measured.latencies) >= 2
+
+
+async def test_pool_bench_refuses_wrong_values_and_uncounted_acquires(cluster: Cluster) -> None:
+    async def two() -> int:
+        return 2
+
+    def wrong_call(handle: PoolHandle) -> None:
+        handle.call = two
+
+    def miscounted(handle: PoolHandle) -> None:
+        counted = handle.requests
+        assert counted is not None
+        handle.requests = lambda: counted() // 2
+
+    with pytest.raises(BenchmarkError, match="did not return 1"):
+        await measure_round(reopened("wrong", wrong_call), plain_dsn(cluster), FETCHVAL, 2, 0.05)
+    with pytest.raises(BenchmarkError, match="the pool counted"):
+        await measure_round(reopened("miscounted", miscounted), plain_dsn(cluster), FETCHVAL, 2, 0.05)
+
+
+def test_pool_core_overhead_and_percentiles() -> None:
+    # The core's loops check that every acquire was served (they raise otherwise).
+    figures = core_overhead(500, repeat=1)
+    assert set(figures) == {"idle", "handoff"} and min(figures.values()) > 0
+    assert percentile([], 0.99) is None
+    samples = [float(value) for value in range(1, 101)]
+    assert (percentile(samples, 0.5), percentile(samples, 0.99), percentile(samples, 1.0)) == (50, 99, 100)
+    assert percentile([3.0], 0.99) == 3.0
+
+
+@pytest.mark.parametrize("argument", ["--duration=0", "--rounds=0", "--pools=pgbouncer", "--workloads=x"])
+def test_pool_bench_refuses_bad_options(argument: str) -> None:
+    with pytest.raises(SystemExit):
+        pool_main([argument])
