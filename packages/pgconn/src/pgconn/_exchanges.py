@@ -20,9 +20,7 @@ from pgwire import (
     ClientEvent,
     CommandComplete,
     CompletionRun,
-    CopyData,
     CopyInResponse,
-    CopyOutResponse,
     DataRowBatch,
     EmptyQueryResponse,
     ErrorResponse,
@@ -116,16 +114,17 @@ class DescribeExchange(_Exchange[Described]):
         self.described = Described()
 
     def handle(self, event: ClientEvent) -> None:
-        if isinstance(event, ParameterDescription):
-            self.described.param_oids = event.type_oids
-        elif isinstance(event, RowDescription):
-            self.described.fields = event.fields
-        elif isinstance(event, NoData):
+        kind = type(event)  # exact classes, as in SimpleExchange.handle
+        if kind is ParameterDescription:
+            self.described.param_oids = cast(ParameterDescription, event).type_oids
+        elif kind is RowDescription:
+            self.described.fields = cast(RowDescription, event).fields
+        elif kind is NoData:
             self.described.fields = None
-        elif isinstance(event, ErrorResponse):
-            self._server_error(event)
-        elif isinstance(event, ReadyForQuery):
+        elif kind is ReadyForQuery:
             self._finish(self.described)
+        elif kind is ErrorResponse:
+            self._server_error(cast(ErrorResponse, event))
 
 
 @dataclass
@@ -217,16 +216,19 @@ class SimpleExchange(_Exchange[str]):
         self.syncs_before = syncs_before
 
     def handle(self, event: ClientEvent) -> None:
-        if isinstance(event, CommandComplete):
-            self.result = event.tag
-        elif isinstance(event, ErrorResponse):
-            self._server_error(event)
-        elif isinstance(event, CopyInResponse):
-            self.send(pgwire.CopyFail("COPY FROM STDIN is not supported by execute(): use copy_to_table()"))
-        elif isinstance(event, CopyOutResponse | CopyData):
-            pass  # COPY TO STDOUT through execute(): the data is dropped, the status kept
-        elif isinstance(event, ReadyForQuery):
+        # Exact classes (pgwire makes no subclasses of them): isinstance on the messages'
+        # abstract base goes through ABCMeta, which cost more than the handling itself.
+        kind = type(event)
+        if kind is CommandComplete:
+            self.result = cast(CommandComplete, event).tag
+        elif kind is ReadyForQuery:
             if self.syncs_before:
                 self.syncs_before -= 1
             else:
                 self._finish(self.result)
+        elif kind is ErrorResponse:
+            self._server_error(cast(ErrorResponse, event))
+        elif kind is CopyInResponse:
+            self.send(pgwire.CopyFail("COPY FROM STDIN is not supported by execute(): use copy_to_table()"))
+        # Anything else (rows, CopyOutResponse and CopyData of a COPY TO STDOUT) is dropped:
+        # execute() returns the status only.

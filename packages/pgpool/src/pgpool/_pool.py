@@ -324,25 +324,30 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         stats.requests += 1
         started = time.monotonic()
         try:
+            if timeout is None:  # no timeout context: it costs more than the rest of a hand-out
+                return await self._hand_out(started, timeout)
             async with asyncio.timeout(timeout):
-                while True:
-                    slot = await self._get_slot(started)
-                    if await self._ready(slot):
-                        break
-                proxy = self._proxy_class(self, slot, timeout)
-                self._acquired_at[slot] = time.monotonic()
-                slot.connection._hook_lease(proxy)
-                if self._setup is not None:
-                    try:
-                        await self._setup(proxy)
-                    except BaseException:
-                        proxy._detach()
-                        self._acquired_at.pop(slot, None)
-                        self._retire(slot, terminate=True)
-                        raise
+                return await self._hand_out(started, timeout)
         except TimeoutError:
             stats.timeouts += 1
             raise
+
+    async def _hand_out(self, started: float, timeout: float | None) -> PoolConnectionProxy:
+        while True:
+            slot = await self._get_slot(started)
+            if await self._ready(slot):
+                break
+        proxy = self._proxy_class(self, slot, timeout)
+        self._acquired_at[slot] = time.monotonic()
+        slot.connection._hook_lease(proxy)
+        if self._setup is not None:
+            try:
+                await self._setup(proxy)
+            except BaseException:
+                proxy._detach()
+                self._acquired_at.pop(slot, None)
+                self._retire(slot, terminate=True)
+                raise
         return proxy
 
     async def _get_slot(self, started: float) -> Slot:
@@ -445,10 +450,10 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             self._retire(slot)
             return
         try:
-            async with asyncio.timeout(timeout):
-                if self._reset is None:
-                    await connection.reset()
-                else:
+            if self._reset is None:
+                await connection.reset(timeout=timeout)
+            else:
+                async with asyncio.timeout(timeout):
                     await connection._reset_session(reset_query=False)
                     await self._reset(connection)
         except BaseException:
