@@ -28,7 +28,7 @@ from pgpool._pool_methods import PoolQueryMethods
 from pgpool._proxy import PoolConnectionProxy, proxy_class_for
 from pgpool._stats import PoolStats
 from pgtypes import Record
-from pgwire.exceptions import InterfaceError, InterfaceWarning
+from pgwire.exceptions import AdminShutdownError, InterfaceError, InterfaceWarning, PostgresConnectionError
 
 __all__ = ["ConnectionHook", "Pool"]
 
@@ -406,8 +406,9 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
     async def release(self, connection: Any, *, timeout: float | None = None) -> None:
         """Give an acquired connection back: it is reset (or replaced) and serves the next caller.
 
-        Shielded: cancelling the caller does not interrupt the reset. Releasing a released
-        connection does nothing.
+        Cancelling the caller does not lose the connection: the reset goes on in a task the
+        pool owns, and the connection comes back once reset. Releasing a released connection
+        does nothing.
 
         Args:
             connection: the :class:`PoolConnectionProxy` that ``acquire`` gave.
@@ -426,7 +427,7 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         slot = connection._detach()
         if slot is None:
             return
-        await asyncio.shield(self._release(slot, timeout))
+        await self._release(slot, timeout)
 
     async def _release(self, slot: Slot, timeout: float | None) -> None:
         connection = slot.connection
@@ -450,16 +451,52 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             self._retire(slot)
             return
         try:
+            await self._reset_slot(slot, timeout)
+        except asyncio.CancelledError:
+            # The releasing task was cancelled: the rest of the release (the reset, from the
+            # start, once the connection's recovery is over) goes on in a task the pool owns.
+            # No shield is needed for that, and a release that is not cancelled makes no task.
+            self._spawn(self._finish_release(slot, timeout))
+            raise
+        self._return(slot)
+
+    async def _reset_slot(self, slot: Slot, timeout: float | None) -> None:
+        """Reset the session of ``slot``'s connection; on a failure it is retired (and it raises)."""
+        connection = slot.connection
+        try:
             if self._reset is None:
                 await connection.reset(timeout=timeout)
             else:
                 async with asyncio.timeout(timeout):
                     await connection._reset_session(reset_query=False)
                     await self._reset(connection)
-        except BaseException:
-            self._stats.connections_recycled += 1
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:
+            # The server or the network ended it during the reset (the server's FATAL error
+            # may arrive a moment before the socket closes).
+            if connection.is_closed() or isinstance(error, PostgresConnectionError | AdminShutdownError):
+                self._stats.connections_lost += 1
+            else:
+                self._stats.connections_recycled += 1
             self._retire(slot, terminate=True)
             raise
+
+    async def _finish_release(self, slot: Slot, timeout: float | None) -> None:
+        try:
+            await self._reset_slot(slot, timeout)
+        except asyncio.CancelledError:
+            self._retire(slot, terminate=True)  # the pool is terminating
+            raise
+        except Exception as error:
+            # Retired by _reset_slot; the caller that released it was cancelled already.
+            logger.warning("resetting a connection released by a cancelled task failed: %s", error)
+            return
+        self._return(slot)
+
+    def _return(self, slot: Slot) -> None:
+        """``slot`` is reset: back to a waiter or idle, unless the rules changed meanwhile."""
+        connection = slot.connection
         if not self._core.is_reusable(slot, time.monotonic(), connection._queries):
             # The rules changed during the reset (expire_connections, resize, close).
             self._stats.connections_recycled += 1
