@@ -37,8 +37,6 @@ logger = logging.getLogger("pgpool")
 #: Backoff of the floor's reconnection attempts: first delay, cap (seconds).
 BACKOFF_START = 0.5
 BACKOFF_CAP = 30.0
-#: close() logs a warning when connections stay acquired this long.
-CLOSE_WARNING_AFTER = 60.0
 
 ConnectionHook = Callable[[Any], Awaitable[None]]
 
@@ -563,67 +561,3 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                     await self._wakeup.wait()
             except TimeoutError:
                 pass
-
-    # -- closing ------------------------------------------------------------------------------
-
-    async def close(self) -> None:
-        """Close gracefully: wait until every acquired connection is released, then close all.
-
-        Waiters are refused (``InterfaceError: pool is closing``). On an error or a
-        cancellation the pool is terminated instead. Idempotent once closed.
-        """
-        if self._closed:
-            return
-        core = self._core
-        try:
-            for slot in core.close():
-                self._spawn(self._close_connection(slot.connection))
-            self._fail_waiters(InterfaceError("pool is closing"))
-            self._all_released.clear()
-            self._wake_closer()
-            while not self._all_released.is_set():
-                try:
-                    async with asyncio.timeout(CLOSE_WARNING_AFTER):
-                        await self._all_released.wait()
-                except TimeoutError:
-                    logger.warning(
-                        "Pool.close() is taking over %.0f seconds: %d connections are still acquired",
-                        CLOSE_WARNING_AFTER,
-                        len(core.in_use),
-                    )
-            for listener in list(self._listeners):
-                await listener.aclose()
-            await self._stop_tasks(graceful=True)
-        except BaseException:
-            self.terminate()
-            raise
-        self._closed = True
-
-    def terminate(self) -> None:
-        """Close every connection at once, acquired ones included, and mark the pool closed."""
-        core = self._core
-        self._closed = True
-        for slot in [*core.close(), *core.in_use]:
-            slot.connection.terminate()
-        core.in_use.clear()
-        self._fail_waiters(InterfaceError("pool is closed"))
-        for listener in list(self._listeners):
-            listener.terminate()
-        for task in self._tasks:
-            task.cancel()
-
-    def _fail_waiters(self, error: InterfaceError) -> None:
-        core = self._core
-        while (waiter := core.next_waiter()) is not None:
-            if not waiter.done():
-                waiter.set_exception(error)
-
-    async def _stop_tasks(self, *, graceful: bool) -> None:
-        if self._maintainer is not None:
-            self._maintainer.cancel()
-        closers = [task for task in self._tasks if task is not self._maintainer]
-        if not graceful:
-            for task in closers:
-                task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,19 +1,26 @@
-"""The state and administration methods of ``Pool``: sizes, statistics, expiry, resizing."""
+"""The state and administration methods of ``Pool``: closing, sizes, statistics, expiry, resizing."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from pgpool._core import PoolCore, Slot, check_sizes
 from pgpool._listener import PoolListener
 from pgpool._stats import PoolStats
+from pgwire.exceptions import InterfaceError
 
 if TYPE_CHECKING:
     from pgconn import Connection
 
 __all__ = ["PoolAdminMethods"]
+
+logger = logging.getLogger("pgpool")
+
+#: close() logs a warning when connections stay acquired this long.
+CLOSE_WARNING_AFTER = 60.0
 
 
 class PoolAdminMethods:
@@ -26,12 +33,81 @@ class PoolAdminMethods:
     _connect_args: tuple[Any, ...]
     _connect_kwargs: dict[str, Any]
     _listeners: set[PoolListener]
+    _tasks: set[asyncio.Task[Any]]
+    _maintainer: asyncio.Task[None] | None
+    _all_released: asyncio.Event
 
     if TYPE_CHECKING:  # defined by Pool
 
         def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]: ...
 
         async def _close_connection(self, connection: Connection) -> None: ...
+
+        def _wake_closer(self) -> None: ...
+
+    # -- closing ------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close gracefully: wait until every acquired connection is released, then close all.
+
+        Waiters are refused (``InterfaceError: pool is closing``). On an error or a
+        cancellation the pool is terminated instead. Idempotent once closed.
+        """
+        if self._closed:
+            return
+        core = self._core
+        try:
+            for slot in core.close():
+                self._spawn(self._close_connection(slot.connection))
+            self._fail_waiters(InterfaceError("pool is closing"))
+            self._all_released.clear()
+            self._wake_closer()
+            while not self._all_released.is_set():
+                try:
+                    async with asyncio.timeout(CLOSE_WARNING_AFTER):
+                        await self._all_released.wait()
+                except TimeoutError:
+                    logger.warning(
+                        "Pool.close() is taking over %.0f seconds: %d connections are still acquired",
+                        CLOSE_WARNING_AFTER,
+                        len(core.in_use),
+                    )
+            for listener in list(self._listeners):
+                await listener.aclose()
+            await self._stop_tasks(graceful=True)
+        except BaseException:
+            self.terminate()
+            raise
+        self._closed = True
+
+    def terminate(self) -> None:
+        """Close every connection at once, acquired ones included, and mark the pool closed."""
+        core = self._core
+        self._closed = True
+        for slot in [*core.close(), *core.in_use]:
+            slot.connection.terminate()
+        core.in_use.clear()
+        self._fail_waiters(InterfaceError("pool is closed"))
+        for listener in list(self._listeners):
+            listener.terminate()
+        for task in self._tasks:
+            task.cancel()
+
+    def _fail_waiters(self, error: InterfaceError) -> None:
+        core = self._core
+        while (waiter := core.next_waiter()) is not None:
+            if not waiter.done():
+                waiter.set_exception(error)
+
+    async def _stop_tasks(self, *, graceful: bool) -> None:
+        if self._maintainer is not None:
+            self._maintainer.cancel()
+        closers = [task for task in self._tasks if task is not self._maintainer]
+        if not graceful:
+            for task in closers:
+                task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # -- state --------------------------------------------------------------------------------
 
