@@ -58,7 +58,12 @@ def test_pgtypes_example_runs(index: int) -> None:
 
 PGCONN_EXAMPLES = examples("pgconn.md")
 PGPOOL_EXAMPLES = examples("pgpool.md")
-LIVE_EXAMPLES = {"pgconn.md": PGCONN_EXAMPLES, "pgpool.md": PGPOOL_EXAMPLES}
+OPENTELEMETRY_EXAMPLES = examples("opentelemetry.md")
+LIVE_EXAMPLES = {
+    "pgconn.md": PGCONN_EXAMPLES,
+    "pgpool.md": PGPOOL_EXAMPLES,
+    "opentelemetry.md": OPENTELEMETRY_EXAMPLES,
+}
 
 # What an example may leave behind: other client sessions, and objects in the public schema.
 _SESSIONS = (
@@ -131,3 +136,9 @@ async def run_live_example(example: Callable[[str], Awaitable[None]], cluster: C
 @pytest.mark.parametrize("index", range(len(PGPOOL_EXAMPLES)))
 async def test_pgpool_example_runs(index: int, cluster: Cluster) -> None:
     await run_live_example(pgconn_example(index, "pgpool.md"), cluster)
+
+
+@pytest.mark.parametrize("index", range(len(OPENTELEMETRY_EXAMPLES)))
+async def test_opentelemetry_example_runs(index: int, cluster: Cluster) -> None:
+    assert len(OPENTELEMETRY_EXAMPLES) >= 2
+    await run_live_example(pgconn_example(index, "opentelemetry.md"), cluster)

@@ -190,17 +190,22 @@ PGCONN = [
     "Cursor",
     "CursorFactory",
     "CursorIterator",
+    "EndSpan",
     "LoggedQuery",
     "Notification",
     "NotificationOverflowError",
     "NotificationStream",
+    "OperationTracer",
     "PreparedStatement",
     "SSLMode",
     "SessionAttribute",
+    "TraceTarget",
     "Transaction",
     "TransactionState",
     "__version__",
     "connect",
+    "get_tracer",
+    "set_tracer",
 ]
 
 PGASYNC = [
@@ -264,6 +269,7 @@ PGPOOL = [
         ("pgasync.cursor", ["Cursor", "CursorFactory", "CursorIterator"]),
         ("pgasync.pool", [name for name in PGPOOL if name != "__version__"]),
         ("pgasync.prepared_stmt", ["PreparedStatement"]),
+        ("pgasync.opentelemetry", ["instrument", "is_instrumented", "uninstrument"]),
         ("pgasync.transaction", ["Transaction", "TransactionState"]),
     ],
 )

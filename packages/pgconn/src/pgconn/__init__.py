@@ -21,6 +21,7 @@ from pgconn._notification_stream import Notification, NotificationOverflowError,
 from pgconn._parameters import SessionAttribute, SSLMode
 from pgconn._prepared import PreparedStatement
 from pgconn._server_settings import ConnectionSettings
+from pgconn._tracing import EndSpan, OperationTracer, TraceTarget, get_tracer, set_tracer
 from pgconn._transaction import Transaction, TransactionState
 
 __all__ = [
@@ -30,15 +31,20 @@ __all__ = [
     "Cursor",
     "CursorFactory",
     "CursorIterator",
+    "EndSpan",
     "LoggedQuery",
     "Notification",
     "NotificationOverflowError",
     "NotificationStream",
+    "OperationTracer",
     "PreparedStatement",
     "SSLMode",
     "SessionAttribute",
+    "TraceTarget",
     "Transaction",
     "TransactionState",
     "__version__",
     "connect",
+    "get_tracer",
+    "set_tracer",
 ]

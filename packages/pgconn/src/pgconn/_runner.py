@@ -26,10 +26,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence, Sized
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pgwire
+from pgconn import _tracing
 from pgconn._cancel import send_cancel_request
 from pgconn._exchanges import Described, DescribeExchange, Executed, ExecuteExchange, SimpleExchange
 from pgconn._listeners import ConnectionListeners
-from pgconn._parameters import Address
+from pgconn._parameters import Address, ConnectionParameters
 from pgconn._protocol import Exchange, WireProtocol
 from pgconn._statement import StatementCache, StatementState
 
@@ -102,6 +103,7 @@ class StatementRunner:
 
     _protocol: WireProtocol
     _address: Address
+    _params: ConnectionParameters
     _tls: Any
     _loop: asyncio.AbstractEventLoop
     _command_timeout: float | None
@@ -180,8 +182,8 @@ class StatementRunner:
         """
         self._enter()
         self._queries += 1
-        if self._listeners.has_query_loggers and query is not None:
-            return await self._logged_operation(timeout, action, query, args)
+        if query is not None and (self._listeners.has_query_loggers or _tracing._tracer is not None):
+            return await self._observed_operation(timeout, action, query, args)
         try:
             seconds = self._timeout(timeout)
             if seconds is None:
@@ -195,10 +197,13 @@ class StatementRunner:
         finally:
             self._busy = False
 
-    async def _logged_operation(
+    async def _observed_operation(
         self, timeout: float | None, action: Callable[[], Awaitable[T]], query: str, args: Any
     ) -> T:
-        """:meth:`_operation` (already entered) with a LoggedQuery for the query loggers."""
+        """:meth:`_operation` (already entered) seen by the query loggers and the tracer."""
+        tracer = _tracing._tracer
+        end_span = None if tracer is None else tracer.start_query(self._trace_target(), query)
+        logged = self._listeners.has_query_loggers
         started = time.monotonic()
         seconds: float | None = None
         try:
@@ -208,12 +213,27 @@ class StatementRunner:
                     await self._wait_recovered()
                 result = await action()
         except BaseException as error:
-            self._listeners.log_query(query, args, seconds, time.monotonic() - started, error)
-            raise
-        finally:
             self._busy = False
-        self._listeners.log_query(query, args, seconds, time.monotonic() - started, None)
+            if end_span is not None:
+                end_span(error)
+            if logged:
+                self._listeners.log_query(query, args, seconds, time.monotonic() - started, error)
+            raise
+        self._busy = False
+        if end_span is not None:
+            end_span(None)
+        if logged:
+            self._listeners.log_query(query, args, seconds, time.monotonic() - started, None)
         return result
+
+    def _trace_target(self) -> _tracing.TraceTarget:
+        address = self._address
+        return _tracing.TraceTarget(
+            host=address.host,
+            port=None if address.is_unix else address.port,
+            database=self._params.database,
+            user=self._params.user,
+        )
 
     # -- the one path every request takes ---------------------------------------------------
 

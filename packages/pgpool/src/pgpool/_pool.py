@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import pgconn
-from pgconn import Connection
+from pgconn import Connection, get_tracer
 from pgpool._acquire import PoolAcquireContext
 from pgpool._core import Limits, PoolCore, Slot
 from pgpool._listener import PoolListener
@@ -320,15 +320,24 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         self._check_usable()
         stats = self._stats
         stats.requests += 1
+        tracer = get_tracer()
+        end_span = None if tracer is None else tracer.start_acquire()
         started = time.monotonic()
         try:
             if timeout is None:  # no timeout context: it costs more than the rest of a hand-out
-                return await self._hand_out(started, timeout)
-            async with asyncio.timeout(timeout):
-                return await self._hand_out(started, timeout)
-        except TimeoutError:
-            stats.timeouts += 1
+                proxy = await self._hand_out(started, timeout)
+            else:
+                async with asyncio.timeout(timeout):
+                    proxy = await self._hand_out(started, timeout)
+        except BaseException as error:
+            if isinstance(error, TimeoutError):
+                stats.timeouts += 1
+            if end_span is not None:
+                end_span(error)
             raise
+        if end_span is not None:
+            end_span(None)
+        return proxy
 
     async def _hand_out(self, started: float, timeout: float | None) -> PoolConnectionProxy:
         while True:
