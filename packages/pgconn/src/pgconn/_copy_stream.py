@@ -15,10 +15,11 @@ import asyncio
 from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, cast
 
 import pgwire
 from pgconn._copy_exchanges import CopyOutExchange, forget
+from pgconn._typevars import RecordT
 from pgtypes import CopyRecordDecoder, Record
 
 if TYPE_CHECKING:
@@ -27,8 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["CopyRecordStream"]
 
 
-class CopyRecordStream:
-    """An async iterator of the records of one binary COPY OUT; an async context manager too."""
+class CopyRecordStream(Generic[RecordT]):
+    """An async iterator of the records of one binary COPY OUT; an async context manager too.
+
+    Generic in the class of its records. Iterating raises what
+    :meth:`Connection.copy_records_from_table` lists; :attr:`status` holds ``COPY n`` once the
+    stream ended normally.
+    """
 
     __slots__ = (
         "_args",
@@ -50,7 +56,7 @@ class CopyRecordStream:
         query: str,
         args: Sequence[Any],
         timeout: float | None,
-        record_class: type[Record],
+        record_class: type[RecordT],
     ) -> None:
         self._connection = connection
         self._query = query
@@ -80,9 +86,9 @@ class CopyRecordStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Record:
+    async def __anext__(self) -> RecordT:
         if self._buffer:
-            return self._buffer.popleft()
+            return cast("RecordT", self._buffer.popleft())
         if self._ended:
             raise StopAsyncIteration
         try:
@@ -95,7 +101,7 @@ class CopyRecordStream:
             self._abandon()
             raise
         if self._buffer:
-            return self._buffer.popleft()
+            return cast("RecordT", self._buffer.popleft())
         raise StopAsyncIteration
 
     async def _start(self) -> None:
@@ -148,7 +154,9 @@ class CopyRecordStream:
     async def aclose(self) -> None:
         """Stop the stream: a COPY still running is cancelled; the connection is free again.
 
-        Idempotent. Records not yet read are dropped.
+        Idempotent. Records not yet read are dropped; the rest of the server's COPY is read
+        and dropped in the connection's recovery (the next operation waits for it). Raises
+        nothing.
         """
         if not self._ended:
             self._abandon()
