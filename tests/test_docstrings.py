@@ -33,6 +33,8 @@ from pgpool._proxy import proxy_class_for
 #: Packages whose classes' methods are walked (inherited pgwire exception helpers are not).
 OUR_PACKAGES = ("pgconn", "pgpool")
 SECTION = re.compile(r"^(Args|Arguments|Returns|Yields|Raises|Example|Examples|Note|Notes|Attributes):\s*$")
+#: A line that looks like a section header but is not one mkdocstrings reads (``Raises (when ...):``).
+HEADER_LIKE = re.compile(r"^(Args|Arguments|Returns|Yields|Raises)\b.*:\s*$")
 ENTRY = re.compile(r"^(\*{0,2}[A-Za-z_][A-Za-z0-9_.]*)(?: \([^)]*\))?:(?:\s|$)")
 
 
@@ -52,6 +54,10 @@ def parse(doc: str) -> Docstring:
         stripped = line.strip()
         indent = len(line) - len(line.lstrip())
         match = SECTION.match(line)
+        if indent == 0 and not match and HEADER_LIKE.match(line):
+            parsed.sections.setdefault("Args", []).append(f"<not an entry: non-standard header {line!r}>")
+            current = None
+            continue
         if match and indent == 0:
             current = {"Arguments": "Args"}.get(match.group(1), match.group(1))
             parsed.sections.setdefault(current, [])
@@ -229,6 +235,9 @@ async def _lacking(query: str, *, timeout: float | None = None, limit: int = 0) 
 
     Raises:
         As something else.
+
+    Returns (sometimes):
+        A number.
     """
     return 0
 
@@ -248,4 +257,5 @@ def test_checker_finds_what_is_missing() -> None:
     assert "Args names 'stale', which is no parameter" in found
     assert any("no Returns section" in problem for problem in found)
     assert any("is not an exception class" in problem for problem in found)
+    assert any("non-standard header 'Returns (sometimes):'" in problem for problem in found)
     assert problems(_undocumented) == ["no docstring"]

@@ -196,8 +196,7 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
                 ``command_timeout`` (none by default).
 
         Returns:
-            The CommandComplete tag of the (last) statement, e.g. ``"INSERT 0 1"``; ``""``
-            for an empty query.
+            The CommandComplete tag of the (last) statement, e.g. ``"INSERT 0 1"``.
 
         Raises:
             PostgresError: the server's error, as the class of its exact SQLSTATE

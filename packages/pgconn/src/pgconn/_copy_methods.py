@@ -472,8 +472,8 @@ class CopyMethods(_Base):
             before its first ``__anext__``.
 
         Raises:
-            InterfaceError: the connection is closed (at once); when iterated: a bad name,
-                or the connection is busy.
+            InterfaceError: (at once) the connection is closed, or a bad name; (when
+                iterated) the connection is busy.
             InternalClientError: (when iterated) a column's type has no binary decoder.
             PostgresError: (when iterated) the server's error.
             TimeoutError: (when iterated) a wait took longer than ``timeout``; the COPY is

@@ -63,7 +63,7 @@ class CopyRecordStream(Generic[RecordT]):
         self._args = args
         self._timeout = timeout
         self._record_class = record_class
-        self._buffer: deque[Record] = deque()
+        self._buffer: deque[RecordT] = deque()
         self._decoder: CopyRecordDecoder | None = None
         self._exchange: CopyOutExchange | None = None
         self._entered = False
@@ -88,7 +88,7 @@ class CopyRecordStream(Generic[RecordT]):
 
     async def __anext__(self) -> RecordT:
         if self._buffer:
-            return cast("RecordT", self._buffer.popleft())
+            return self._buffer.popleft()
         if self._ended:
             raise StopAsyncIteration
         try:
@@ -101,7 +101,7 @@ class CopyRecordStream(Generic[RecordT]):
             self._abandon()
             raise
         if self._buffer:
-            return cast("RecordT", self._buffer.popleft())
+            return self._buffer.popleft()
         raise StopAsyncIteration
 
     async def _start(self) -> None:
@@ -133,7 +133,7 @@ class CopyRecordStream(Generic[RecordT]):
                 await exchange.wait()
                 continue
             decoder.feed(chunk, out)
-        self._buffer.extend(out)
+        self._buffer.extend(cast("list[RecordT]", out))
 
     def _end(self) -> None:
         self._ended = True

@@ -299,7 +299,7 @@ class CursorIterator(Generic[RecordT]):
         self._factory = factory
         self._prefetch = prefetch
         self._portal: _Portal | None = None
-        self._buffer: list[Record] = []
+        self._buffer: list[RecordT] = []
 
     def __aiter__(self) -> CursorIterator[RecordT]:
         return self
@@ -317,7 +317,7 @@ class CursorIterator(Generic[RecordT]):
             await self._refill()
             if not self._buffer:
                 raise StopAsyncIteration
-        return cast("RecordT", self._buffer.pop())  # the batch is kept reversed: popping from the end is O(1)
+        return self._buffer.pop()  # the batch is kept reversed: popping from the end is O(1)
 
     async def _refill(self) -> None:
         prefetch = self._prefetch
@@ -326,7 +326,7 @@ class CursorIterator(Generic[RecordT]):
         portal = self._portal
         if portal is None:
             self._portal, rows = await self._factory._open(prefetch)
-            self._buffer = rows[::-1]
+            self._buffer = cast("list[RecordT]", rows[::-1])
             return
         if portal.exhausted:
             return
@@ -340,7 +340,7 @@ class CursorIterator(Generic[RecordT]):
             return rows
 
         rows = await connection._operation(self._factory._timeout, run, portal.state.query)
-        self._buffer = rows[::-1]
+        self._buffer = cast("list[RecordT]", rows[::-1])
 
 
 class Cursor(Generic[RecordT]):
