@@ -141,7 +141,8 @@ class TypeCodecMethods:
 
         The next statement that meets a non-built-in type introspects it again. Sends
         nothing and raises nothing; statements the cache forgets are closed on the server
-        with the next request.
+        with the next request. On a pooled connection it applies to that connection only
+        (asyncpg reloads every connection of the pool).
         """
         self._registry.clear_types()
         self._cache.clear()

@@ -201,6 +201,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
         Raises:
             PostgresError: the server's error, as the class of its exact SQLSTATE
                 (``UniqueViolationError``...).
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
             DataError: an argument cannot be encoded for its parameter type (nothing was sent).
             InterfaceError: the connection is closed or busy with another operation, or the
                 arguments do not match the parameters (count, or more than 32767).
@@ -278,6 +282,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
 
         Raises:
             PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
             DataError: an argument cannot be encoded (nothing was sent).
             InterfaceError: the connection is closed or busy, or the arguments do not match
                 the parameters.
@@ -313,6 +321,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
 
         Raises:
             PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
             DataError: an argument cannot be encoded (nothing was sent).
             InterfaceError: the connection is closed or busy, or the arguments do not match
                 the parameters.
@@ -343,6 +355,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
             IndexError: ``column`` is a position the row does not have.
             KeyError: ``column`` is a name the row does not have.
             PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
             DataError: an argument cannot be encoded (nothing was sent).
             InterfaceError: the connection is closed or busy.
             TimeoutError: ``timeout`` passed (as :meth:`execute`).
@@ -396,6 +412,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
             DataError: an element is not a sequence or holds a value that cannot be encoded
                 (the message names the element).
             PostgresError: the server's error for any execution.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
             InterfaceError: the connection is closed or busy, or an element has the wrong
                 number of arguments.
             TimeoutError: ``timeout`` passed (as :meth:`execute`).

@@ -178,8 +178,9 @@ class StatementMethods(_Base):
             isolation: ``"serializable"``, ``"repeatable_read"``, ``"read_committed"``,
                 ``"read_uncommitted"``, or None for the session's default. A nested
                 transaction may only repeat the outer one's level.
-            readonly: ``BEGIN ... READ ONLY``.
-            deferrable: ``BEGIN ... DEFERRABLE`` (effective for serializable read-only ones).
+            readonly: ``BEGIN ... READ ONLY`` (ignored for a savepoint).
+            deferrable: ``BEGIN ... DEFERRABLE``, which matters for serializable read-only
+                transactions (ignored for a savepoint).
 
         Returns:
             A :class:`Transaction`, not yet started.
