@@ -66,17 +66,46 @@ class TypeCodecMethods:
         decoder: Callable[[Any], Any],
         format: str = "text",
     ) -> None:
-        """Use Python functions for a type, in ``text``, ``binary`` or ``tuple`` format.
+        """Use Python functions to encode and decode a type, in ``text``, ``binary`` or ``tuple`` format.
 
         Applies inside arrays, domains and composites of the type too; clears the statement
         cache (existing PreparedStatements keep their codecs). See ``docs/pgconn.md``.
+
+        Args:
+            typename: the type's name (``"json"``, ``"my_enum"``), as in ``pg_type.typname``.
+            schema: the type's schema; built-in types live in ``"pg_catalog"``.
+            encoder: called with each Python value sent for the type; returns a ``str``
+                (text), a bytes-like object (binary), or the tuple form (tuple).
+            decoder: called with each value received: a ``str`` (text), ``bytes`` (binary),
+                or the tuple form (tuple); returns the Python value.
+            format: ``"text"``, ``"binary"``, or ``"tuple"`` (the raw fields of date, time,
+                timetz, timestamp, timestamptz and interval; for a composite type, a Record
+                of its attribute values, and the only format composites take).
+
+        Raises:
+            InterfaceError: a bad ``format``, a type that is neither scalar nor composite,
+                ``"tuple"`` for a type without a tuple form; or the connection is closed or busy.
+            UnsupportedClientFeatureError: a domain, or a composite with a format other than
+                ``"tuple"``.
+            ValueError: no type ``schema.typename`` exists.
+            PostgresError: the server's error while looking the type up.
         """
         info = await self._type_info(typename, schema)
         self._registry.set_type_codec(info, encoder=encoder, decoder=decoder, format=format)
         self._cache.clear()
 
     async def reset_type_codec(self, typename: str, *, schema: str = "public") -> None:
-        """Go back to the built-in codecs for a type."""
+        """Go back to the built-in codecs for a type (both formats); clears the statement cache.
+
+        Args:
+            typename: the type's name, as for :meth:`set_type_codec`.
+            schema: the type's schema; built-in types live in ``"pg_catalog"``.
+
+        Raises:
+            ValueError: no type ``schema.typename`` exists.
+            InterfaceError: the connection is closed or busy.
+            PostgresError: the server's error while looking the type up.
+        """
         info = await self._type_info(typename, schema)
         self._registry.reset_type_codec(info)
         self._cache.clear()
@@ -84,12 +113,36 @@ class TypeCodecMethods:
     async def set_builtin_type_codec(
         self, typename: str, *, schema: str = "public", codec_name: str, format: str | None = None
     ) -> None:
-        """Serve a scalar type with a built-in codec (``codec_name``: ``int4``, ``pg_contrib.hstore``...)."""
+        """Serve a scalar type (base, enum or domain) with a built-in codec, chosen by name.
+
+        For extension types the server describes as unknown, e.g. ``hstore`` with
+        ``codec_name="pg_contrib.hstore"``. Clears the statement cache.
+
+        Args:
+            typename: the type's name, as for :meth:`set_type_codec`.
+            schema: the type's schema.
+            codec_name: the built-in codec: a built-in type's name (``"int4"``, ``"text"``)
+                or ``"pg_contrib.hstore"``.
+            format: ``"text"``, ``"binary"``, or None for every format the codec has.
+
+        Raises:
+            InterfaceError: a non-scalar type, an unknown ``codec_name``, a bad ``format``,
+                no codec of that name in the requested format; or the connection is closed
+                or busy.
+            ValueError: no type ``schema.typename`` exists.
+            PostgresError: the server's error while looking the type up.
+        """
         info = await self._type_info(typename, schema)
         self._registry.set_builtin_type_codec(info, codec_name=codec_name, format=format)
         self._cache.clear()
 
     async def reload_schema_state(self) -> None:
-        """Forget introspected types and cached statements (after DDL that changed types)."""
+        """Forget introspected types and cached statements (after DDL that changed types).
+
+        The next statement that meets a non-built-in type introspects it again. Sends
+        nothing and raises nothing; statements the cache forgets are closed on the server
+        with the next request. On a pooled connection it applies to that connection only
+        (asyncpg reloads every connection of the pool).
+        """
         self._registry.clear_types()
         self._cache.clear()

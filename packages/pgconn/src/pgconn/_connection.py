@@ -12,22 +12,22 @@ import contextlib
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import pgwire
 from pgconn._batches import execute_in_batches
 from pgconn._codec_methods import TypeCodecMethods
 from pgconn._copy_methods import CopyMethods
-from pgconn._cursor import CursorFactory
 from pgconn._listener_methods import ListenerMethods
 from pgconn._listeners import ConnectionListeners
 from pgconn._parameters import Address, ConnectionParameters
-from pgconn._prepared import PreparedStatement
 from pgconn._protocol import WireProtocol
 from pgconn._runner import StatementRunner
 from pgconn._server_settings import ConnectionSettings
 from pgconn._statement import StatementCache
+from pgconn._statement_methods import StatementMethods
 from pgconn._transaction import Transaction
+from pgconn._typevars import RecordT
 from pgtypes import Record, ServerVersion, TypeRegistry, parse_server_version
 from pgwire import TransactionStatus
 from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
@@ -37,7 +37,7 @@ __all__ = ["Connection"]
 _RESET_QUERY = "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;"
 
 
-class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner):
+class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethods, StatementRunner):
     """A connection to a PostgreSQL server; made by :func:`pgconn.connect`, not directly.
 
     One operation runs at a time: starting a second while one is in progress raises
@@ -114,23 +114,44 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
     # -- state ------------------------------------------------------------------------------
 
     def is_closed(self) -> bool:
-        """True once the connection was closed, terminated or lost."""
+        """Whether the connection is closed.
+
+        Returns:
+            True once :meth:`close` or :meth:`terminate` ran, or the connection was lost (the
+            server ended the session, the network broke); False while it can run queries.
+        """
         return self._closed or self._protocol.is_lost or self._protocol.lost is not None
 
     def is_in_transaction(self) -> bool:
-        """True inside a transaction block, including a failed one (ReadyForQuery 'T' or 'E')."""
+        """Whether the session is inside a transaction block, as the server last reported.
+
+        Returns:
+            True inside a transaction block, including a failed one that awaits its
+            ``ROLLBACK`` (ReadyForQuery status ``T`` or ``E``), whether it was started by
+            :meth:`transaction` or by a manual ``BEGIN``; False when idle.
+        """
         return self._protocol.wire.transaction_status in (
             TransactionStatus.IN_TRANSACTION,
             TransactionStatus.IN_FAILED_TRANSACTION,
         )
 
     def get_server_pid(self) -> int:
-        """The process id of the server backend (from BackendKeyData)."""
+        """The process id of the server backend serving this connection.
+
+        Returns:
+            The pid the server sent in BackendKeyData (what ``pg_backend_pid()`` returns,
+            and the ``pid`` of the notifications it sends), 0 if it sent none.
+        """
         key = self._protocol.wire.backend_key
         return key.process_id if key is not None else 0
 
     def get_server_version(self) -> ServerVersion:
-        """The server's version, from its ``server_version`` parameter."""
+        """The version of the server, parsed once from its ``server_version`` parameter.
+
+        Returns:
+            A :class:`~pgtypes.types.ServerVersion` named tuple ``(major, minor, micro,
+            releaselevel, serial)``, comparable with tuples: ``>= (12, 0)``.
+        """
         if self._server_version is None:
             self._server_version = parse_server_version(
                 self._protocol.wire.parameters.get("server_version", "0")
@@ -138,34 +159,58 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         return self._server_version
 
     def get_settings(self) -> ConnectionSettings:
-        """The server's run-time parameters, kept current as the server reports changes."""
+        """The server's run-time parameters that it reports to the client.
+
+        Returns:
+            The connection's :class:`pgconn.ConnectionSettings` (``settings.TimeZone``,
+            ``settings.server_encoding``...); the same object throughout, kept current as
+            the server reports changes (ParameterStatus), e.g. after ``SET TimeZone``.
+        """
         return self._settings
 
     def get_reset_query(self) -> str:
-        """The SQL :meth:`reset` runs; override in a subclass to change it."""
+        """The SQL that :meth:`reset` (and a pool's release) runs; override it in a subclass.
+
+        Returns:
+            ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`` (one per
+            line); unlike asyncpg's, the same whatever the server version. An empty string
+            skips the query.
+        """
         return _RESET_QUERY
 
     # -- queries ----------------------------------------------------------------------------
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
-        """Run SQL; return the status of the last command (``INSERT 0 1``).
+        """Run SQL and return the status of its (last) command.
 
-        Without arguments the simple query protocol runs (several statements allowed, no
-        statement cache); with arguments, one statement with the extended protocol.
+        Without arguments the simple query protocol runs: ``query`` may hold several
+        statements separated by ``;`` and bypasses the statement cache. With arguments it is
+        one statement, prepared through the statement cache and run with the extended
+        protocol.
 
         Args:
-            query: the SQL text; ``$1``, ``$2``... are the arguments.
-            args: the values of ``$1``, ``$2``...
-            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+            query: the SQL text; ``$1``, ``$2``... stand for the arguments.
+            args: the values of ``$1``, ``$2``..., encoded by their parameter types' codecs
+                (``None`` is NULL).
+            timeout: seconds for the whole operation; ``None`` uses the connection's
+                ``command_timeout`` (none by default).
 
         Returns:
             The CommandComplete tag of the (last) statement, e.g. ``"INSERT 0 1"``.
 
         Raises:
-            PostgresError: the server's error, as its SQLSTATE's class.
-            DataError: an argument cannot be encoded (nothing was sent).
-            InterfaceError: the connection is closed or busy, or too many arguments.
-            TimeoutError: ``timeout`` passed (the server is asked to stop in the background).
+            PostgresError: the server's error, as the class of its exact SQLSTATE
+                (``UniqueViolationError``...).
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
+            DataError: an argument cannot be encoded for its parameter type (nothing was sent).
+            InterfaceError: the connection is closed or busy with another operation, or the
+                arguments do not match the parameters (count, or more than 32767).
+            TimeoutError: ``timeout`` passed; the server is asked (CancelRequest) to stop in
+                the background and the connection stays usable.
+            ValueError: ``timeout`` is not a number.
         """
         if not args:
 
@@ -185,20 +230,25 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         """Run ``command`` once per argument sequence, pipelined, streaming ``args``.
 
         ``args`` may be any iterable, a generator of millions of rows included: it is consumed
-        in bounded batches, each sent under the transport's flow control. Atomic as in asyncpg:
-        outside a transaction the whole run is one implicit transaction, so an error (the
-        server's, an argument's, or the iterable's own) leaves none of it applied; inside a
-        transaction the batches already executed stay executed and the error propagates.
+        in bounded batches, each sent under the transport's flow control (asyncpg takes the
+        whole input at once). Atomic as in asyncpg: outside a transaction the whole run is one
+        implicit transaction, so an error (the server's, an argument's, or the iterable's own)
+        leaves none of it applied; inside a transaction the batches already executed stay
+        executed and the error propagates. Rows the command returns are discarded.
 
         Args:
-            command: the SQL statement.
-            args: an iterable of argument sequences.
-            timeout: seconds for the whole operation.
+            command: the SQL statement, with ``$1``, ``$2``... parameters.
+            args: an iterable of argument sequences (tuples or lists), one per execution.
+            timeout: seconds for the whole run (``None``: ``command_timeout``).
 
         Raises:
             DataError: an element is not a sequence or holds a value that cannot be encoded
-                (the message names the element).
-            PostgresError: the server's error. InterfaceError, TimeoutError: as :meth:`execute`.
+                (the message names the element, counted from 0).
+            PostgresError: the server's error for any execution.
+            InterfaceError: the connection is closed or busy, or an element has the wrong
+                number of arguments.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
+            Exception: whatever iterating ``args`` raised, after the run was rolled back.
         """
 
         async def run() -> None:
@@ -206,21 +256,40 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
 
         await self._operation(timeout, run, command, args)
 
+    @overload
+    async def fetch(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: None = ...
+    ) -> list[Record]: ...
+    @overload
+    async def fetch(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: type[RecordT]
+    ) -> list[RecordT]: ...
     async def fetch(
         self, query: str, *args: Any, timeout: float | None = None, record_class: type[Record] | None = None
-    ) -> list[Record]:
+    ) -> list[Any]:
         """Run a query and return all its rows.
 
         Args:
-            query: the SQL text. args: the values of ``$1``, ``$2``...
-            timeout: seconds for the whole operation.
-            record_class: the class of the rows (a subclass of ``Record``).
+            query: the SQL query; ``$1``, ``$2``... stand for the arguments.
+            args: the values of ``$1``, ``$2``...
+            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+            record_class: the class of the rows, ``Record`` or a subclass of it (``None``:
+                the connection's ``record_class``); typed, so ``fetch(q, record_class=R)``
+                is a ``list[R]``.
 
         Returns:
             A list of records, ``[]`` when there are none.
 
         Raises:
-            As :meth:`execute`.
+            PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
+            DataError: an argument cannot be encoded (nothing was sent).
+            InterfaceError: the connection is closed or busy, or the arguments do not match
+                the parameters.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
 
         async def run() -> list[Record]:
@@ -228,13 +297,38 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
 
         return await self._operation(timeout, run, query, args)
 
+    @overload
+    async def fetchrow(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: None = ...
+    ) -> Record | None: ...
+    @overload
+    async def fetchrow(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: type[RecordT]
+    ) -> RecordT | None: ...
     async def fetchrow(
         self, query: str, *args: Any, timeout: float | None = None, record_class: type[Record] | None = None
     ) -> Record | None:
-        """Run a query and return its first row (the rest are not sent), or None.
+        """Run a query and return its first row; the server is asked for one row only.
+
+        Args:
+            query: the SQL query; ``$1``, ``$2``... stand for the arguments.
+            args: the values of ``$1``, ``$2``...
+            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+            record_class: the class of the row, as for :meth:`fetch`.
+
+        Returns:
+            The first row, or None when the query returns no rows.
 
         Raises:
-            As :meth:`execute`.
+            PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
+            DataError: an argument cannot be encoded (nothing was sent).
+            InterfaceError: the connection is closed or busy, or the arguments do not match
+                the parameters.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
 
         async def run() -> Record | None:
@@ -246,17 +340,50 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
     async def fetchval(
         self, query: str, *args: Any, column: int | str = 0, timeout: float | None = None
     ) -> Any:
-        """Run a query and return one value of its first row, or None when there is no row.
+        """Run a query and return one value of its first row.
 
         Args:
-            column: the value's index or column name.
+            query: the SQL query; ``$1``, ``$2``... stand for the arguments.
+            args: the values of ``$1``, ``$2``...
+            column: the value's position in the row (from 0) or its column name.
+            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+
+        Returns:
+            The decoded value (``None`` for NULL), or None when the query returns no rows.
 
         Raises:
-            As :meth:`execute`; IndexError or KeyError for a ``column`` the row lacks.
+            IndexError: ``column`` is a position the row does not have.
+            KeyError: ``column`` is a name the row does not have.
+            PostgresError: the server's error, as the class of its exact SQLSTATE.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
+            DataError: an argument cannot be encoded (nothing was sent).
+            InterfaceError: the connection is closed or busy.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
         row = await self.fetchrow(query, *args, timeout=timeout)
         return None if row is None else row[column]
 
+    @overload
+    async def fetchmany(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        *,
+        timeout: float | None = ...,
+        record_class: None = ...,
+    ) -> list[Record]: ...
+    @overload
+    async def fetchmany(
+        self,
+        query: str,
+        args: Iterable[Sequence[Any]],
+        *,
+        timeout: float | None = ...,
+        record_class: type[RecordT],
+    ) -> list[RecordT]: ...
     async def fetchmany(
         self,
         query: str,
@@ -264,11 +391,34 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         *,
         timeout: float | None = None,
         record_class: type[Record] | None = None,
-    ) -> list[Record]:
-        """Run a query once per argument sequence (one pipelined request); all rows, in order.
+    ) -> list[Any]:
+        """Run a query once per argument sequence, in one pipelined request; all rows, in order.
+
+        Typically ``INSERT ... RETURNING`` for many rows. Unlike :meth:`executemany`, ``args``
+        is read whole before anything is sent. Outside a transaction the request is one
+        implicit transaction: an error leaves none of it applied.
+
+        Args:
+            query: the SQL query, with ``$1``, ``$2``... parameters.
+            args: an iterable of argument sequences, one per execution.
+            timeout: seconds for the whole operation (``None``: ``command_timeout``).
+            record_class: the class of the rows, as for :meth:`fetch`.
+
+        Returns:
+            The rows of every execution, concatenated in order (``[]`` for no argument
+            sequences, without a round trip).
 
         Raises:
-            As :meth:`executemany`.
+            DataError: an element is not a sequence or holds a value that cannot be encoded
+                (the message names the element).
+            PostgresError: the server's error for any execution.
+            InvalidCachedStatementError: inside a transaction, DDL changed the result of a
+                cached statement (outside one it is prepared again and retried once, silently).
+            OutdatedSchemaCacheError: a composite type changed since it was introspected; the
+                type and statement caches are dropped, so the next query works.
+            InterfaceError: the connection is closed or busy, or an element has the wrong
+                number of arguments.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
         arg_sets = list(args)
 
@@ -279,116 +429,20 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
 
         return await self._operation(timeout, run, query, arg_sets)
 
-    async def prepare(
-        self,
-        query: str,
-        *,
-        name: str | None = None,
-        timeout: float | None = None,
-        record_class: type[Record] | None = None,
-    ) -> PreparedStatement:
-        """Prepare ``query`` as a server-side statement (never through the statement cache).
-
-        Args:
-            query: the SQL text.
-            name: the statement's server-side name (reachable with ``EXECUTE name``); by
-                default a generated one, or the unnamed statement when the cache is off.
-            timeout: seconds for preparing (and introspecting unknown types).
-            record_class: the class of the rows it returns.
-
-        Returns:
-            A :class:`PreparedStatement`.
-
-        Raises:
-            PostgresError: the server refused the statement (syntax error, unknown table...).
-            InterfaceError, TimeoutError: as :meth:`execute`.
-        """
-
-        async def run() -> PreparedStatement:
-            statement_name = (
-                name if name is not None else (self._statement_name() if self._cache.enabled else "")
-            )
-            state = await self._describe(query, statement_name)
-            return PreparedStatement(
-                self, state, self._record_class if record_class is None else record_class
-            )
-
-        return await self._operation(timeout, run, query)
-
-    def cursor(
-        self,
-        query: str,
-        *args: Any,
-        prefetch: int | None = None,
-        timeout: float | None = None,
-        record_class: type[Record] | None = None,
-        scrollable: bool = False,
-        hold: bool = False,
-    ) -> CursorFactory:
-        """A cursor over ``query``'s rows; nothing is sent until it is iterated or awaited.
-
-        ``async for row in connection.cursor(...)`` fetches ``prefetch`` rows (default 50)
-        per round trip; ``cursor = await connection.cursor(...)`` gives a :class:`Cursor` to
-        drive by hand. A plain cursor needs a transaction and ends with it.
-
-        Args:
-            query: the SQL query. args: the values of ``$1``, ``$2``...
-            prefetch: rows per round trip of ``async for`` (only for iteration).
-            timeout: seconds for opening the cursor (and, for ``async for``, each fetch).
-            record_class: the class of the rows.
-            scrollable: declare a ``SCROLL`` cursor, which :meth:`Cursor.scroll` can move
-                backward and to absolute positions. The server may have to keep the rows it
-                produced (in ``work_mem``, then temporary files) for plans that cannot run
-                backward.
-            hold: declare a ``WITH HOLD`` cursor, which needs no transaction and outlives
-                the one it was opened in; close it with :meth:`Cursor.close`. At the end of
-                its transaction the server computes and stores every remaining row (memory,
-                then temporary files), which costs as much as fetching the whole result.
-
-        Returns:
-            A :class:`CursorFactory`.
-
-        Raises (when iterated or awaited):
-            NoActiveSQLTransactionError: no transaction is active (and ``hold`` is False).
-            InterfaceError: ``prefetch`` is not positive, or given for an awaited cursor.
-        """
-        self._check_open()
-        return CursorFactory(
-            self,
-            query,
-            None,
-            args,
-            prefetch=prefetch,
-            timeout=timeout,
-            record_class=self._record_class if record_class is None else record_class,
-            scrollable=scrollable,
-            hold=hold,
-        )
-
-    def transaction(
-        self, *, isolation: str | None = None, readonly: bool = False, deferrable: bool = False
-    ) -> Transaction:
-        """A transaction (a savepoint when one is already active); start it with ``async with``.
-
-        Args:
-            isolation: ``"serializable"``, ``"repeatable_read"``, ``"read_committed"``,
-                ``"read_uncommitted"``, or None for the session's default.
-            readonly, deferrable: BEGIN's access options.
-
-        Raises:
-            InterfaceError: the connection is closed. ValueError: an unknown ``isolation``.
-        """
-        self._check_open()
-        return Transaction(self, isolation, readonly, deferrable)
-
     async def reset(self, *, timeout: float | None = None) -> None:
         """Bring the session back to a clean state: roll back, then run :meth:`get_reset_query`.
 
-        Notification and log listeners are removed (termination listeners and query loggers
-        stay), as in asyncpg.
+        An open transaction is rolled back (one not started by ``async with`` is reported to
+        the event loop's exception handler first). Notification and log listeners are removed;
+        termination listeners and query loggers stay, as in asyncpg.
+
+        Args:
+            timeout: seconds for the whole reset (``None``: ``command_timeout``).
 
         Raises:
-            PostgresError, InterfaceError, TimeoutError: as :meth:`execute`.
+            PostgresError: the server's error for the rollback or the reset query.
+            InterfaceError: the connection is closed or busy.
+            TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
         await self._reset_session(timeout=timeout)
 
@@ -418,10 +472,17 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
     async def close(self, *, timeout: float | None = None) -> None:
         """Close gracefully: stop a query in flight, send Terminate, wait for the socket to close.
 
-        Idempotent; on any error or cancellation (``timeout`` included) the connection is aborted.
+        A query still running (abandoned by a cancelled caller) is cancelled on the server
+        and its answer read first. ``async def`` listener callbacks get up to a second to
+        finish. Idempotent: closing a closed or lost connection does nothing more.
 
         Args:
-            timeout: seconds for the whole close.
+            timeout: seconds for the whole close (None: no limit).
+
+        Raises:
+            TimeoutError: ``timeout`` passed; the connection was aborted (as by
+                :meth:`terminate`) and is closed all the same.
+            CancelledError: the caller was cancelled; the connection was aborted.
         """
         if self.is_closed():
             self._closed = True
@@ -450,7 +511,11 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         await self._listeners.aclose()
 
     def terminate(self) -> None:
-        """Close at once, without Terminate. Idempotent."""
+        """Close at once: abort the socket without Terminate, cancel listener tasks. Idempotent.
+
+        For a connection that cannot be closed gracefully (a server that does not answer);
+        the server notices when the socket closes. Termination listeners are called.
+        """
         self._closed = True
         self._listeners.cancel_all()
         self._listeners.on_closed()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import pgwire
 from pgconn._copy_exchanges import CopyInExchange, CopyOutExchange, forget
@@ -23,6 +23,7 @@ from pgconn._copy_io import Sink, chunks_of, sink_for
 from pgconn._copy_sql import copy_in_sql, copy_out_sql, inline_arguments, table_sql
 from pgconn._copy_stream import CopyRecordStream
 from pgconn._sql import quote_identifier
+from pgconn._typevars import RecordT
 from pgtypes import CopyRecordEncoder, Record
 from pgwire.exceptions import InterfaceError, UnsupportedServerFeatureError
 
@@ -66,21 +67,39 @@ class CopyMethods(_Base):
     ) -> str:
         """Copy a table's rows to ``output`` (``COPY table TO STDOUT``).
 
+        The options are COPY's (PostgreSQL docs, "COPY"); None leaves one out. Each chunk
+        the server sends is written before more is read, so memory stays bounded.
+
         Args:
-            table_name: the table; quoted, so any name works as written.
-            output: a path (``str``, ``bytes``, ``os.PathLike``), an object with ``write``
-                (called in the executor), or an ``async def`` function called with each chunk.
-            columns: the columns to copy (all by default). schema_name: the table's schema.
-            timeout: seconds for the whole COPY.
-            format, oids, delimiter, null, header, quote, escape, force_quote, encoding: COPY's
-                options (PostgreSQL docs, "COPY"); ``force_quote=True`` quotes every column.
+            table_name: the table; quoted as an identifier, so any name works as written.
+            output: a path (``str``, ``bytes``, ``os.PathLike``; the file is created or
+                truncated), an object with ``write`` (called in the default executor), or a
+                callable (an ``async def`` one is awaited) called with each ``bytes`` chunk.
+            columns: the columns to copy, in order (all by default).
+            schema_name: the table's schema (by default the ``search_path`` decides).
+            timeout: seconds for the whole COPY, time in ``output`` included.
+            format: ``"text"`` (the default), ``"csv"`` or ``"binary"``.
+            oids: ``OIDS`` (servers before 12 only).
+            delimiter: the column separator (one character).
+            null: the string that stands for NULL.
+            header: write a header line (csv).
+            quote: the quoting character (csv).
+            escape: the character that escapes ``quote`` (csv).
+            force_quote: quote these columns' non-NULL values, True for every column (csv).
+            encoding: the encoding of the output (default: the client encoding).
 
         Returns:
             The status, ``COPY n``.
 
         Raises:
-            InterfaceError: a bad name or option. TypeError: an unusable ``output``.
-            PostgresError: the server's error. TimeoutError: ``timeout`` passed.
+            InterfaceError: a name or option of the wrong type (before anything is sent), or
+                the connection is closed or busy.
+            TypeError: ``output`` is none of the accepted forms.
+            OSError: the output file cannot be opened or written.
+            PostgresError: the server's error (``UndefinedTableError``...).
+            TimeoutError: ``timeout`` passed; the server is asked to stop the COPY and the
+                connection stays usable.
+            Exception: whatever ``output`` raised (the server's COPY is stopped the same way).
         """
         options = {
             "format": format,
@@ -119,14 +138,32 @@ class CopyMethods(_Base):
         left alone).
 
         Args:
-            query: the SQL query. args: the values of ``$1``, ``$2``...
-            output, timeout and the options: as :meth:`copy_from_table`.
+            query: the SQL query, with ``$1``, ``$2``... parameters.
+            args: the values of ``$1``, ``$2``...
+            output: a path, an object with ``write``, or a callable, as for
+                :meth:`copy_from_table`.
+            timeout: seconds for the whole COPY, time in ``output`` included.
+            format: ``"text"`` (the default), ``"csv"`` or ``"binary"``.
+            oids: as for :meth:`copy_from_table`.
+            delimiter: as for :meth:`copy_from_table`.
+            null: as for :meth:`copy_from_table`.
+            header: as for :meth:`copy_from_table`.
+            quote: as for :meth:`copy_from_table`.
+            escape: as for :meth:`copy_from_table`.
+            force_quote: as for :meth:`copy_from_table`.
+            encoding: as for :meth:`copy_from_table`.
 
         Returns:
             The status, ``COPY n``.
 
         Raises:
-            As :meth:`copy_from_table`; DataError: an argument cannot be encoded.
+            DataError: an argument cannot be encoded for its parameter.
+            InterfaceError: an option of the wrong type, or the connection is closed or busy.
+            TypeError: ``output`` is none of the accepted forms.
+            OSError: the output file cannot be opened or written.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed (as :meth:`copy_from_table`).
+            Exception: whatever ``output`` raised.
         """
         options = {
             "format": format,
@@ -223,25 +260,47 @@ class CopyMethods(_Base):
     ) -> str:
         """Copy data from ``source`` into a table (``COPY table FROM STDIN``).
 
+        The source is read one chunk at a time, each sent under the transport's flow
+        control before the next is read. The options are COPY FROM's; None leaves one out.
+
         Args:
-            table_name: the table. source: a path (``str``, ``bytes``, ``os.PathLike``), an
-                object with ``read`` (called in the executor), an async iterable of chunks
-                (bytes-like or str), or a bytes-like object sent as it is.
-            columns, schema_name, timeout: as :meth:`copy_from_table`.
-            format, oids, freeze, delimiter, null, header, quote, escape, force_not_null,
-                force_null, encoding: COPY FROM's options (``header="match"`` checks the
-                header line against the columns). ``force_quote`` is accepted and ignored, as
-                asyncpg does (COPY FROM has no such option).
-            where: an SQL condition; only rows that satisfy it are inserted (PostgreSQL 12+).
+            table_name: the table; quoted as an identifier.
+            source: a path (``str``, ``bytes``, ``os.PathLike``), an object with ``read``
+                (called in the default executor), an async iterable of chunks (bytes-like or
+                str), or a bytes-like object sent as it is.
+            columns: the columns the data is for, in order (all by default).
+            schema_name: the table's schema (by default the ``search_path`` decides).
+            timeout: seconds for the whole COPY, time spent reading ``source`` included.
+            format: ``"text"`` (the default), ``"csv"`` or ``"binary"``.
+            oids: ``OIDS`` (servers before 12 only).
+            freeze: ``FREEZE``: rows are written frozen (the table must be new in this
+                transaction).
+            delimiter: the column separator (one character).
+            null: the string that stands for NULL.
+            header: the data starts with a header line to skip (csv); ``"match"`` checks it
+                against the column names (PostgreSQL 15+).
+            quote: the quoting character (csv).
+            escape: the character that escapes ``quote`` (csv).
+            force_quote: accepted and ignored, as asyncpg does (COPY FROM has no such option).
+            force_not_null: these columns' empty values are empty strings, not NULL (csv).
+            force_null: these columns' quoted empty values are NULL too (csv).
+            encoding: the encoding of the data (default: the client encoding).
+            where: an SQL condition, as written; only rows that satisfy it are inserted
+                (PostgreSQL 12+).
 
         Returns:
             The status, ``COPY n``.
 
         Raises:
-            InterfaceError: a bad name or option. TypeError: an unusable ``source``.
+            InterfaceError: a name or option of the wrong type (before anything is sent), or
+                the connection is closed or busy.
+            TypeError: ``source`` is none of the accepted forms, or yields something that is
+                not bytes-like or str.
             UnsupportedServerFeatureError: ``where`` with a server older than 12.
-            PostgresError: the server's error (bad data: its exact class). TimeoutError.
-            Exception: whatever ``source`` raised (after CopyFail rolled the COPY back).
+            PostgresError: the server's error; bad data raises its exact class
+                (``InvalidTextRepresentationError``...) and nothing is applied.
+            TimeoutError: ``timeout`` passed; the COPY is rolled back.
+            Exception: whatever ``source`` raised, after CopyFail rolled the COPY back.
         """
         del force_quote
         options = {
@@ -283,10 +342,13 @@ class CopyMethods(_Base):
         is the fastest way to load many rows.
 
         Args:
-            table_name: the table. records: an iterable or async iterable of sequences, one
-                value per column (``None`` for NULL), read lazily.
+            table_name: the table; quoted as an identifier.
+            records: an iterable or async iterable of sequences, one value per column
+                (``None`` for NULL), read lazily as the data is sent.
             columns: the columns the values are for (all, in order, by default).
-            schema_name, timeout, where: as :meth:`copy_to_table`.
+            schema_name: the table's schema (by default the ``search_path`` decides).
+            timeout: seconds for the whole COPY, time spent reading ``records`` included.
+            where: an SQL condition, as for :meth:`copy_to_table` (PostgreSQL 12+).
 
         Returns:
             The status, ``COPY n``.
@@ -295,7 +357,13 @@ class CopyMethods(_Base):
             DataError: a value cannot be encoded; the message names the row (counted from 1),
                 the column, its type and the value. Nothing of the COPY is applied.
             InternalClientError: a column's type has no binary encoder.
-            As :meth:`copy_to_table` otherwise.
+            InterfaceError: a bad name, ``records`` is a str or bytes, or the connection is
+                closed or busy.
+            UnsupportedServerFeatureError: ``where`` with a server older than 12.
+            PostgresError: the server's error (``UndefinedTableError``,
+                ``NotNullViolationError``...).
+            TimeoutError: ``timeout`` passed; the COPY is rolled back.
+            Exception: whatever iterating ``records`` raised, after the COPY was rolled back.
         """
         self._check_where(where)
         column_list = list(columns) if columns is not None else None
@@ -355,6 +423,26 @@ class CopyMethods(_Base):
 
     # -- COPY OUT as records ----------------------------------------------------------------
 
+    @overload
+    def copy_records_from_table(
+        self,
+        table_name: str,
+        *,
+        columns: Iterable[str] | None = ...,
+        schema_name: str | None = ...,
+        timeout: float | None = ...,
+        record_class: None = ...,
+    ) -> CopyRecordStream[Record]: ...
+    @overload
+    def copy_records_from_table(
+        self,
+        table_name: str,
+        *,
+        columns: Iterable[str] | None = ...,
+        schema_name: str | None = ...,
+        timeout: float | None = ...,
+        record_class: type[RecordT],
+    ) -> CopyRecordStream[RecordT]: ...
     def copy_records_from_table(
         self,
         table_name: str,
@@ -363,24 +451,33 @@ class CopyMethods(_Base):
         schema_name: str | None = None,
         timeout: float | None = None,
         record_class: type[Record] | None = None,
-    ) -> CopyRecordStream:
+    ) -> CopyRecordStream[Any]:
         """A table's rows as records, streamed by binary COPY (``async with ... as rows``).
 
         Faster than a query for whole tables, and in bounded memory: the stream reads from
         the server only as fast as it is consumed. The connection is busy until the stream
         ends (iterated to the end, or left with ``async with``/:meth:`CopyRecordStream.aclose`).
+        asyncpg has no such method.
 
         Args:
-            table_name, columns, schema_name: as :meth:`copy_from_table`.
+            table_name: the table; quoted as an identifier.
+            columns: the columns to copy, in order (all by default).
+            schema_name: the table's schema (by default the ``search_path`` decides).
             timeout: seconds for each wait for the server (the start, and each chunk).
-            record_class: the class of the records.
+            record_class: the class of the records (``None``: the connection's); typed, so
+                the stream yields ``R``.
 
         Returns:
-            A :class:`CopyRecordStream`, an async iterator of records.
+            A :class:`CopyRecordStream`, an async iterator of records; nothing is sent
+            before its first ``__anext__``.
 
-        Raises (when iterated):
-            InternalClientError: a column's type has no binary decoder.
-            PostgresError, InterfaceError, TimeoutError: as :meth:`copy_from_table`.
+        Raises:
+            InterfaceError: (at once) the connection is closed, or a bad name; (when
+                iterated) the connection is busy.
+            InternalClientError: (when iterated) a column's type has no binary decoder.
+            PostgresError: (when iterated) the server's error.
+            TimeoutError: (when iterated) a wait took longer than ``timeout``; the COPY is
+                stopped and the connection stays usable.
         """
         column_list = list(columns) if columns is not None else None
         selected = (
@@ -389,24 +486,45 @@ class CopyMethods(_Base):
         query = f"SELECT {selected} FROM {table_sql(table_name, schema_name, None)}"
         return self._record_stream(query, (), timeout, record_class)
 
+    @overload
+    def copy_records_from_query(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: None = ...
+    ) -> CopyRecordStream[Record]: ...
+    @overload
+    def copy_records_from_query(
+        self, query: str, *args: Any, timeout: float | None = ..., record_class: type[RecordT]
+    ) -> CopyRecordStream[RecordT]: ...
     def copy_records_from_query(
         self,
         query: str,
         *args: Any,
         timeout: float | None = None,
         record_class: type[Record] | None = None,
-    ) -> CopyRecordStream:
+    ) -> CopyRecordStream[Any]:
         """A query's rows as records, streamed by binary COPY; see :meth:`copy_records_from_table`.
 
         Args:
-            query: the SQL query. args: the values of ``$1``, ``$2``... (inlined as literals,
-                as :meth:`copy_from_query` does).
+            query: the SQL query, with ``$1``, ``$2``... parameters.
+            args: the values of ``$1``, ``$2``... (inlined as literals, as
+                :meth:`copy_from_query` does).
+            timeout: seconds for each wait for the server (the start, and each chunk).
+            record_class: the class of the records (``None``: the connection's).
+
+        Returns:
+            A :class:`CopyRecordStream`; nothing is sent before its first ``__anext__``.
+
+        Raises:
+            InterfaceError: the connection is closed (at once), or (when iterated) busy.
+            DataError: (when iterated) an argument cannot be encoded.
+            InternalClientError: (when iterated) a column's type has no binary decoder.
+            PostgresError: (when iterated) the server's error.
+            TimeoutError: (when iterated) a wait took longer than ``timeout``.
         """
         return self._record_stream(query, args, timeout, record_class)
 
     def _record_stream(
         self, query: str, args: Sequence[Any], timeout: float | None, record_class: type[Record] | None
-    ) -> CopyRecordStream:
+    ) -> CopyRecordStream[Any]:
         self._check_open()
         return CopyRecordStream(
             self, query, args, timeout, self._record_class if record_class is None else record_class

@@ -15,10 +15,11 @@ import asyncio
 from collections import deque
 from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Generic, Self, cast
 
 import pgwire
 from pgconn._copy_exchanges import CopyOutExchange, forget
+from pgconn._typevars import RecordT
 from pgtypes import CopyRecordDecoder, Record
 
 if TYPE_CHECKING:
@@ -27,8 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["CopyRecordStream"]
 
 
-class CopyRecordStream:
-    """An async iterator of the records of one binary COPY OUT; an async context manager too."""
+class CopyRecordStream(Generic[RecordT]):
+    """An async iterator of the records of one binary COPY OUT; an async context manager too.
+
+    Generic in the class of its records. Iterating raises what
+    :meth:`Connection.copy_records_from_table` lists; :attr:`status` holds ``COPY n`` once the
+    stream ended normally.
+    """
 
     __slots__ = (
         "_args",
@@ -50,14 +56,14 @@ class CopyRecordStream:
         query: str,
         args: Sequence[Any],
         timeout: float | None,
-        record_class: type[Record],
+        record_class: type[RecordT],
     ) -> None:
         self._connection = connection
         self._query = query
         self._args = args
         self._timeout = timeout
         self._record_class = record_class
-        self._buffer: deque[Record] = deque()
+        self._buffer: deque[RecordT] = deque()
         self._decoder: CopyRecordDecoder | None = None
         self._exchange: CopyOutExchange | None = None
         self._entered = False
@@ -80,7 +86,7 @@ class CopyRecordStream:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> Record:
+    async def __anext__(self) -> RecordT:
         if self._buffer:
             return self._buffer.popleft()
         if self._ended:
@@ -127,7 +133,7 @@ class CopyRecordStream:
                 await exchange.wait()
                 continue
             decoder.feed(chunk, out)
-        self._buffer.extend(out)
+        self._buffer.extend(cast("list[RecordT]", out))
 
     def _end(self) -> None:
         self._ended = True
@@ -148,7 +154,9 @@ class CopyRecordStream:
     async def aclose(self) -> None:
         """Stop the stream: a COPY still running is cancelled; the connection is free again.
 
-        Idempotent. Records not yet read are dropped.
+        Idempotent. Records not yet read are dropped; the rest of the server's COPY is read
+        and dropped in the connection's recovery (the next operation waits for it). Raises
+        nothing.
         """
         if not self._ended:
             self._abandon()

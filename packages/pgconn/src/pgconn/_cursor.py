@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 import pgwire
 from pgconn._exchanges import Executed, ExecuteExchange
 from pgconn._sql import quote_identifier
 from pgconn._statement import StatementState
+from pgconn._typevars import RecordT
 from pgtypes import Record
 from pgwire.exceptions import InterfaceError, NoActiveSQLTransactionError
 
@@ -196,8 +197,12 @@ class _Portal:
             )
 
 
-class CursorFactory:
-    """What ``cursor()`` returns: iterate it with ``async for``, or ``await`` it for a :class:`Cursor`."""
+class CursorFactory(Generic[RecordT]):
+    """What ``cursor()`` returns: iterate it with ``async for``, or ``await`` it for a :class:`Cursor`.
+
+    Generic in the class of its rows. Each ``async for`` and each ``await`` opens a new cursor
+    on the server; the errors of opening one are listed at :meth:`Connection.cursor`.
+    """
 
     __slots__ = (
         "_args",
@@ -221,7 +226,7 @@ class CursorFactory:
         *,
         prefetch: int | None,
         timeout: float | None,
-        record_class: type[Record],
+        record_class: type[RecordT],
         scrollable: bool,
         hold: bool,
     ) -> None:
@@ -267,32 +272,36 @@ class CursorFactory:
 
         return await connection._operation(self._timeout, run, self._query, args)
 
-    def __aiter__(self) -> CursorIterator:
+    def __aiter__(self) -> CursorIterator[RecordT]:
         prefetch = DEFAULT_PREFETCH if self._prefetch is None else self._prefetch
         return CursorIterator(self, prefetch)
 
-    def __await__(self) -> Generator[Any, None, Cursor]:
+    def __await__(self) -> Generator[Any, None, Cursor[RecordT]]:
         return self._cursor().__await__()
 
-    async def _cursor(self) -> Cursor:
+    async def _cursor(self) -> Cursor[RecordT]:
         if self._prefetch is not None:
             raise InterfaceError("prefetch argument can only be specified for iterable cursor")
         portal, _ = await self._open(0)
         return Cursor(portal, self._query)
 
 
-class CursorIterator:
-    """``async for`` over a cursor: ``prefetch`` rows per round trip, the portal closed at the end."""
+class CursorIterator(Generic[RecordT]):
+    """``async for`` over a cursor: ``prefetch`` rows per round trip, the portal closed at the end.
+
+    Each step raises what :meth:`Cursor.fetch` raises (the first also what opening raises, see
+    :meth:`Connection.cursor`); ``InterfaceError`` for a ``prefetch`` that is not a positive int.
+    """
 
     __slots__ = ("_buffer", "_factory", "_portal", "_prefetch")
 
-    def __init__(self, factory: CursorFactory, prefetch: int) -> None:
+    def __init__(self, factory: CursorFactory[RecordT], prefetch: int) -> None:
         self._factory = factory
         self._prefetch = prefetch
         self._portal: _Portal | None = None
-        self._buffer: list[Record] = []
+        self._buffer: list[RecordT] = []
 
-    def __aiter__(self) -> CursorIterator:
+    def __aiter__(self) -> CursorIterator[RecordT]:
         return self
 
     def __del__(self) -> None:
@@ -303,7 +312,7 @@ class CursorIterator:
             portal.closed = True
             portal.connection._cache.portals_to_close.append(portal.name)
 
-    async def __anext__(self) -> Record:
+    async def __anext__(self) -> RecordT:
         if not self._buffer:
             await self._refill()
             if not self._buffer:
@@ -317,7 +326,7 @@ class CursorIterator:
         portal = self._portal
         if portal is None:
             self._portal, rows = await self._factory._open(prefetch)
-            self._buffer = rows[::-1]
+            self._buffer = cast("list[RecordT]", rows[::-1])
             return
         if portal.exhausted:
             return
@@ -331,10 +340,10 @@ class CursorIterator:
             return rows
 
         rows = await connection._operation(self._factory._timeout, run, portal.state.query)
-        self._buffer = rows[::-1]
+        self._buffer = cast("list[RecordT]", rows[::-1])
 
 
-class Cursor:
+class Cursor(Generic[RecordT]):
     """An open cursor: fetch rows on demand, skip ahead, and (scrollable ones) move back.
 
     Made by ``await connection.cursor(...)``. A plain cursor lives until its transaction ends;
@@ -365,16 +374,22 @@ class Cursor:
         portal.check_usable()
         return await portal.connection._operation(timeout, action, portal.state.query)
 
-    async def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
-        """The next ``n`` rows; fewer (or ``[]``) at the end of the result.
+    async def fetch(self, n: int, *, timeout: float | None = None) -> list[RecordT]:
+        """Fetch the next ``n`` rows, in one round trip.
 
         Args:
-            n: how many rows, at least 1.
-            timeout: seconds for this round trip.
+            n: how many rows, an int from 1 to 2**31 - 1.
+            timeout: seconds for this round trip (``None``: ``command_timeout``).
+
+        Returns:
+            The rows, fewer than ``n`` (or ``[]``) at the end of the result.
 
         Raises:
-            InterfaceError: ``n`` is not a positive int, the cursor or connection is closed, or
-                its transaction ended. PostgresError: the server's error.
+            InterfaceError: ``n`` is not a positive int; the cursor or the connection is
+                closed, the connection went back to its pool or is busy; or the transaction
+                the (plain) cursor was opened in has ended.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed (as :meth:`Connection.execute`).
         """
         count = _check_count(n)
         portal = self._portal
@@ -382,23 +397,40 @@ class Cursor:
         async def run() -> list[Record]:
             return await portal.fetch(count)
 
-        rows: list[Record] = await self._run(run, timeout)
+        rows: list[RecordT] = await self._run(run, timeout)
         return rows
 
-    async def fetchrow(self, *, timeout: float | None = None) -> Record | None:
-        """The next row, or None at the end of the result.
+    async def fetchrow(self, *, timeout: float | None = None) -> RecordT | None:
+        """Fetch the next row.
+
+        Args:
+            timeout: seconds for this round trip (``None``: ``command_timeout``).
+
+        Returns:
+            The next row, or None at the end of the result.
 
         Raises:
-            As :meth:`fetch`.
+            InterfaceError: as :meth:`fetch`.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed.
         """
         rows = await self.fetch(1, timeout=timeout)
         return rows[0] if rows else None
 
     async def forward(self, n: int, *, timeout: float | None = None) -> int:
-        """Skip ``n`` rows without fetching them; the number actually skipped (less at the end).
+        """Skip ``n`` rows without fetching them (``MOVE FORWARD n``).
+
+        Args:
+            n: how many rows, an int from 1 to 2**31 - 1.
+            timeout: seconds for this round trip (``None``: ``command_timeout``).
+
+        Returns:
+            The number of rows actually skipped, less than ``n`` at the end of the result.
 
         Raises:
-            As :meth:`fetch`.
+            InterfaceError: as :meth:`fetch`.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed.
         """
         count = _check_count(n)
         portal = self._portal
@@ -426,11 +458,20 @@ class Cursor:
         back two rows, so the next fetch returns the last two rows fetched again. A fetch that
         reached the end leaves the cursor after the last row (so ``scroll(-1)`` then stands on
         the last row and the next fetch returns nothing; ``scroll(-2)`` returns it again).
-        Moving past either end is no error: the next fetch then returns no rows.
+        Moving past either end is no error: the next fetch then returns no rows. asyncpg's
+        cursors have no ``scroll``.
+
+        Args:
+            value: rows to move by (``"relative"``, negative goes back) or the position to
+                move to (``"absolute"``).
+            mode: ``"relative"`` (``MOVE RELATIVE``) or ``"absolute"`` (``MOVE ABSOLUTE``).
+            timeout: seconds for this round trip (``None``: ``command_timeout``).
 
         Raises:
             InterfaceError: the cursor was not opened with ``scrollable=True``, ``value`` is
                 not an int, ``mode`` is unknown, or as :meth:`fetch`.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed.
         """
         portal = self._portal
         if not portal.scrollable:
@@ -456,7 +497,15 @@ class Cursor:
         """Close the cursor on the server; needed for ``hold=True`` cursors, harmless otherwise.
 
         Idempotent; does nothing once the connection or (for plain cursors) the transaction
-        is gone, as the server dropped the cursor then.
+        is gone, as the server dropped the cursor then. ``async with cursor:`` closes it too.
+
+        Args:
+            timeout: seconds for this round trip (``None``: ``command_timeout``).
+
+        Raises:
+            InterfaceError: the connection is busy with another operation.
+            PostgresError: the server's error.
+            TimeoutError: ``timeout`` passed.
         """
         portal = self._portal
         if portal.closed or portal.connection.is_closed():
@@ -464,7 +513,7 @@ class Cursor:
             return
         await portal.connection._operation(timeout, portal.close)
 
-    async def __aenter__(self) -> Cursor:
+    async def __aenter__(self) -> Cursor[RecordT]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

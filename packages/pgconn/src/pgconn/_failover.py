@@ -289,9 +289,56 @@ async def connect(
 ) -> ConnectionT:
     """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
 
-    See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and ignored:
-    the connection always belongs to the running event loop. ``load_balance_hosts`` is libpq's
-    (asyncpg has none): ``"random"`` tries the hosts in a random order, new for every call.
+    Each value comes from the first that gives it: the keyword argument, the DSN, the DSN's
+    query string, the service file, the environment (``PGHOST``, ``PGUSER``...), the default;
+    ``docs/pgconn.md`` has the whole table. Hosts are tried in order until one accepts.
+
+    Args:
+        dsn: a libpq connection URI, ``postgresql://user:password@host:port/database?option=value``
+            (every libpq option we know; an unknown query key becomes a server setting).
+        host: a host name, IP address or Unix socket directory, a comma list or a list of
+            them, each entry may carry ``:port`` (default ``PGHOST``, else the usual socket
+            directories, then ``localhost``).
+        port: one port for every host or one per host (int, str, comma list or list);
+            default ``PGPORT``, else 5432.
+        user: the role (default ``PGUSER``, else the OS user name).
+        password: a str, or a callable returning a str or an awaitable of one, called for
+            each connection attempt (default ``PGPASSWORD``, else the password file).
+        passfile: the password file (default ``PGPASSFILE``, else ``~/.pgpass``).
+        service: a section of the connection service file (default ``PGSERVICE``).
+        servicefile: the service file (default ``PGSERVICEFILE``, else ``~/.pg_service.conf``).
+        database: the database (default ``PGDATABASE``, else the user name).
+        loop: accepted for compatibility and ignored: the connection belongs to the running
+            event loop.
+        timeout: seconds for the whole attempt: every host, TLS, authentication and the
+            ``target_session_attrs`` checks.
+        statement_cache_size: how many prepared statements the connection caches (0: none,
+            for PgBouncer in transaction mode).
+        max_cached_statement_lifetime: seconds a cached statement lives (0: forever).
+        max_cacheable_statement_size: the longest query, in characters, that is cached
+            (0: no limit).
+        command_timeout: the default ``timeout`` of every operation (None: no limit).
+        ssl: an sslmode name (``"disable"``, ``"allow"``, ``"prefer"``, ``"require"``,
+            ``"verify-ca"``, ``"verify-full"``), True (``verify-full`` against the system's
+            CAs), False, or an ``ssl.SSLContext`` used as given; None takes the DSN's
+            ``sslmode``, the service file or ``PGSSLMODE``, else ``"prefer"``.
+        direct_tls: start TLS at once, without asking first (PostgreSQL 17+, or a TLS proxy);
+            needs ``"require"`` or stronger.
+        connection_class: the :class:`Connection` subclass to make; typed, so the result is
+            an instance of it.
+        record_class: the ``Record`` subclass of the rows every query returns by default.
+        server_settings: run-time parameters for the startup packet
+            (``{"application_name": "app"}``); they win over the DSN's.
+        target_session_attrs: which server of several is acceptable: ``"any"``,
+            ``"primary"``, ``"standby"``, ``"prefer-standby"``, ``"read-write"``,
+            ``"read-only"`` (default ``PGTARGETSESSIONATTRS``, else ``"any"``).
+        load_balance_hosts: libpq's (asyncpg has none): ``"random"`` tries the hosts in a
+            random order, new for every call; ``"disable"`` (the default) in the given order.
+        krbsrvname: the Kerberos service name (default ``PGKRBSRVNAME``).
+        gsslib: the GSS library, ``"gssapi"`` or ``"sspi"`` (default ``PGGSSLIB``).
+
+    Returns:
+        The open connection, an instance of ``connection_class``.
 
     Raises:
         ClientConfigurationError: an invalid DSN or option (before any I/O).

@@ -213,7 +213,11 @@ class ListenerMethods:
         self._listeners.add_log_listener(callback)
 
     def remove_log_listener(self, callback: Callable[[Any, Any], object]) -> None:
-        """Stop calling ``callback`` for log messages; nothing happens if it is not registered."""
+        """Stop calling ``callback`` for log messages; nothing happens if it is not registered.
+
+        Args:
+            callback: the callable given to :meth:`add_log_listener`.
+        """
         self._listeners.remove_log_listener(callback)
 
     # -- termination --------------------------------------------------------------------------
@@ -236,7 +240,11 @@ class ListenerMethods:
         self._listeners.add_termination_listener(callback)
 
     def remove_termination_listener(self, callback: Callable[[Any], object]) -> None:
-        """Stop calling ``callback`` at termination; nothing happens if it is not registered."""
+        """Stop calling ``callback`` at termination; nothing happens if it is not registered.
+
+        Args:
+            callback: the callable given to :meth:`add_termination_listener`.
+        """
         self._listeners.remove_termination_listener(callback)
 
     # -- query loggers ------------------------------------------------------------------------
@@ -257,7 +265,11 @@ class ListenerMethods:
         self._listeners.add_query_logger(callback)
 
     def remove_query_logger(self, callback: Callable[[LoggedQuery], object]) -> None:
-        """Stop calling ``callback`` after queries; nothing happens if it is not registered."""
+        """Stop calling ``callback`` after queries; nothing happens if it is not registered.
+
+        Args:
+            callback: the callable given to :meth:`add_query_logger`.
+        """
         self._listeners.remove_query_logger(callback)
 
     @contextlib.contextmanager
@@ -269,6 +281,9 @@ class ListenerMethods:
 
         Args:
             callback: as for :meth:`add_query_logger`.
+
+        Returns:
+            A context manager (its value is None).
 
         Raises:
             InterfaceError: ``callback`` is not callable.

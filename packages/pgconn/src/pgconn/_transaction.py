@@ -49,7 +49,13 @@ def check_isolation(isolation: str | None) -> None:
 
 
 class Transaction:
-    """A transaction block or, nested inside another, a savepoint."""
+    """A transaction block or, nested inside another, a savepoint.
+
+    Made by :meth:`Connection.transaction`. ``async with transaction:`` starts it and commits
+    at the end of the block, or rolls back when an exception leaves it (the exception
+    propagates); entering or leaving raises what :meth:`start`, :meth:`commit` and
+    :meth:`rollback` raise. A transaction is used once.
+    """
 
     __slots__ = (
         "_connection",
@@ -78,7 +84,12 @@ class Transaction:
         self._managed = False
 
     def is_managed(self) -> bool:
-        """Whether the transaction runs as an ``async with`` block (then commit/rollback are refused)."""
+        """Whether the transaction runs as an ``async with`` block.
+
+        Returns:
+            True inside its ``async with`` block, where :meth:`commit` and :meth:`rollback`
+            are refused; False otherwise.
+        """
         return self._managed
 
     def __repr__(self) -> str:
@@ -125,11 +136,19 @@ class Transaction:
         raise InterfaceError(f"cannot {operation}; the transaction {described}")
 
     async def start(self) -> None:
-        """BEGIN (with the isolation and access options), or SAVEPOINT when nested.
+        """Send ``BEGIN`` (with the isolation and access options), or ``SAVEPOINT`` when nested.
+
+        A transaction is nested when another one of the connection is active; a top one
+        ended by SQL (a manual ``COMMIT``) no longer counts. A ``BEGIN`` that was cancelled
+        or timed out but ran on the server is rolled back in the connection's recovery.
 
         Raises:
-            InterfaceError: started before, a manual BEGIN is active, or a nested transaction
-                asks for another isolation level.
+            InterfaceError: started before, or ended; a manual ``BEGIN`` is active; a
+                nested transaction asks for another isolation level than the outer one; the
+                connection is closed or busy, or went back to its pool since the
+                transaction was made.
+            PostgresError: the server's error.
+            TimeoutError: the connection's ``command_timeout`` passed.
         """
         if self._state is not TransactionState.NEW:
             if self._state is TransactionState.STARTED:
@@ -184,13 +203,30 @@ class Transaction:
         self._state = TransactionState.STARTED
 
     async def commit(self) -> None:
-        """COMMIT, or RELEASE SAVEPOINT when nested."""
+        """Send ``COMMIT``, or ``RELEASE SAVEPOINT`` when nested.
+
+        Raises:
+            InterfaceError: inside its ``async with`` block; not started, already committed
+                or rolled back, or failed; the connection is closed or busy, or went back to
+                its pool.
+            PostgresError: the server's error (a deferred constraint's violation: the
+                transaction is rolled back by the server and this one is failed).
+            TimeoutError: the connection's ``command_timeout`` passed.
+        """
         if self._managed:
             raise InterfaceError("cannot manually commit from within an `async with` block")
         await self._commit()
 
     async def rollback(self) -> None:
-        """ROLLBACK, or ROLLBACK TO SAVEPOINT when nested."""
+        """Send ``ROLLBACK``, or ``ROLLBACK TO`` the savepoint when nested.
+
+        Raises:
+            InterfaceError: inside its ``async with`` block; not started, already committed
+                or rolled back, or failed; the connection is closed or busy, or went back to
+                its pool.
+            PostgresError: the server's error.
+            TimeoutError: the connection's ``command_timeout`` passed.
+        """
         if self._managed:
             raise InterfaceError("cannot manually rollback from within an `async with` block")
         await self._rollback()

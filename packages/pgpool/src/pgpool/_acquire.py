@@ -16,7 +16,12 @@ __all__ = ["PoolAcquireContext"]
 
 
 class PoolAcquireContext:
-    """What :meth:`Pool.acquire` returns: ``async with`` it (released on exit) or ``await`` it."""
+    """What :meth:`Pool.acquire` returns: ``async with`` it (released on exit) or ``await`` it.
+
+    Entering or awaiting gives a :class:`PoolConnectionProxy` and raises what
+    :meth:`Pool.acquire` lists; leaving the block releases the connection (as
+    :meth:`Pool.release`, with the acquire's timeout). Entering twice raises ``InterfaceError``.
+    """
 
     __slots__ = ("connection", "done", "pool", "timeout")
 

@@ -72,7 +72,11 @@ def create_pool(
         reconnect_failed: ``reconnect_failed(pool, error)``, called each time an attempt to
             keep the floor fails.
         loop: ignored (asyncpg's deprecated argument).
-        connection_class, record_class: as in :func:`pgconn.connect`.
+        connection_class: the :class:`pgconn.Connection` subclass the pool's connections
+            are, as in :func:`pgconn.connect`.
+        record_class: the ``Record`` subclass of rows by default, as in :func:`pgconn.connect`.
+        connect_kwargs: the other arguments of :func:`pgconn.connect` (``user``, ``ssl``,
+            ``command_timeout``, ``statement_cache_size``...), used for every connection.
 
     Returns:
         The :class:`Pool`, not yet started.

@@ -137,7 +137,12 @@ class PoolListener:
             connection.terminate()
 
     async def aclose(self) -> None:
-        """Stop listening and close the dedicated connection; iteration ends. Idempotent."""
+        """Stop listening and close the dedicated connection; iteration ends. Idempotent.
+
+        Raises:
+            TimeoutError: the connection took over 10 seconds to close (it is terminated).
+            CancelledError: the caller was cancelled (the connection is terminated).
+        """
         if self._closed:
             return
         self._closed = True

@@ -290,12 +290,15 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         """A connection from the pool: ``async with pool.acquire() as connection`` or ``await``.
 
         Args:
-            timeout: seconds to wait for a connection (None: as long as it takes).
+            timeout: seconds to wait for a connection (None: as long as it takes); also the
+                default ``timeout`` of its :meth:`release`.
 
         Returns:
-            A :class:`PoolAcquireContext`, which gives a :class:`PoolConnectionProxy`.
+            A :class:`PoolAcquireContext`, which gives a :class:`PoolConnectionProxy` (typed
+            with every method of :class:`pgconn.Connection`). Nothing happens before it is
+            awaited or entered; the errors below are raised then.
 
-        Raises (when awaited or entered):
+        Raises:
             TimeoutError: no connection within ``timeout``.
             TooManyWaitersError: ``max_waiting`` callers wait already.
             InterfaceError: the pool is not initialized, closing or closed.

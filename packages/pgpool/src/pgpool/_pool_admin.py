@@ -50,8 +50,13 @@ class PoolAdminMethods:
     async def close(self) -> None:
         """Close gracefully: wait until every acquired connection is released, then close all.
 
-        Waiters are refused (``InterfaceError: pool is closing``). On an error or a
-        cancellation the pool is terminated instead. Idempotent once closed.
+        Waiters are refused (``InterfaceError: pool is closing``); idle connections close
+        at once, acquired ones as they are released (a warning is logged every 60 seconds
+        while some stay acquired). Pool listeners are closed too. Idempotent once closed.
+
+        Raises:
+            CancelledError: the caller was cancelled; the pool is terminated instead.
+            Exception: anything that failed while closing; the pool is terminated instead.
         """
         if self._closed:
             return
@@ -112,27 +117,53 @@ class PoolAdminMethods:
     # -- state --------------------------------------------------------------------------------
 
     def is_closing(self) -> bool:
-        """True while closing and once closed (``terminate()`` included)."""
+        """Whether the pool is closing or closed.
+
+        Returns:
+            True from the start of :meth:`close` or :meth:`terminate` on; False before.
+        """
         return self._closed or self._core.closing
 
     def get_size(self) -> int:
-        """Connections open now (idle and acquired)."""
+        """How many connections the pool has open now.
+
+        Returns:
+            The count of idle and acquired connections (connections being opened excluded).
+        """
         return self._core.size
 
     def get_min_size(self) -> int:
-        """The floor: connections the pool keeps open."""
+        """The floor: how many connections the pool keeps open.
+
+        Returns:
+            ``min_size``, as given to :func:`create_pool` or :meth:`resize`.
+        """
         return self._core.limits.min_size
 
     def get_max_size(self) -> int:
-        """The ceiling: connections the pool may open."""
+        """The ceiling: how many connections the pool may open at once.
+
+        Returns:
+            ``max_size``, as given to :func:`create_pool` or :meth:`resize`.
+        """
         return self._core.limits.max_size
 
     def get_idle_size(self) -> int:
-        """Open connections not acquired now."""
+        """How many open connections are idle now.
+
+        Returns:
+            The count of open connections that are not acquired.
+        """
         return len(self._core.idle)
 
     def get_stats(self) -> PoolStats:
-        """The pool's counters since it was made, and its gauges now (a copy)."""
+        """The pool's counters since it was made, and its gauges now (asyncpg has no such method).
+
+        Returns:
+            A new :class:`PoolStats` (a copy: later activity does not change it): counters
+            such as ``requests``, ``timeouts``, ``connections_opened``, ``wait_time``, and the
+            gauges ``size``, ``idle``, ``in_use``, ``waiting``, ``min_size``, ``max_size``.
+        """
         core = self._core
         stats = PoolStats(**vars(self._stats))
         stats.size, stats.idle, stats.in_use = core.size, len(core.idle), len(core.in_use)
@@ -156,7 +187,9 @@ class PoolAdminMethods:
         error)`` (notifications sent meanwhile are lost), and it connects and LISTENs again.
 
         Args:
-            channels: the channel names. max_size: as for ``Connection.listen``.
+            channels: the channel names.
+            max_size: how many unread notifications the listener may hold, as for
+                ``Connection.listen``.
             on_reconnect: called each time the connection was lost, before reconnecting.
 
         Returns:
@@ -169,12 +202,23 @@ class PoolAdminMethods:
         return PoolListener(self, channels, max_size=max_size, on_reconnect=on_reconnect)  # type: ignore[arg-type]  # the mixin is a Pool
 
     def set_connect_args(self, dsn: str | None = None, **connect_kwargs: Any) -> None:
-        """Arguments for connections opened from now on; open ones stay until they are replaced."""
+        """Arguments for connections opened from now on; open ones stay until they are replaced.
+
+        Combine with :meth:`expire_connections` to move every connection to the new arguments.
+
+        Args:
+            dsn: the connection string (None: none).
+            connect_kwargs: the keyword arguments of :func:`pgconn.connect`; they replace
+                the earlier ones as a whole.
+        """
         self._connect_args = (dsn,) if dsn is not None else ()
         self._connect_kwargs = connect_kwargs
 
     async def expire_connections(self) -> None:
-        """Replace every connection open now: idle ones at once, acquired ones when released."""
+        """Replace every connection open now: idle ones at once, acquired ones when released.
+
+        The floor is refilled with new connections in the background. Raises nothing.
+        """
         for slot in self._core.expire_all():
             self._stats.connections_recycled += 1
             self._spawn(self._close_connection(slot.connection))
@@ -183,6 +227,10 @@ class PoolAdminMethods:
     def resize(self, min_size: int, max_size: int) -> None:
         """New floor and ceiling, at run time: the floor is filled in the background, idle
         connections above the ceiling close at once, acquired ones when released.
+
+        Args:
+            min_size: the new floor, 0 or more.
+            max_size: the new ceiling, at least 1 and at least ``min_size``.
 
         Raises:
             ValueError: as for :func:`create_pool`.

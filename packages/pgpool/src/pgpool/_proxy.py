@@ -59,7 +59,14 @@ def _wrap(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class PoolConnectionProxy(_ProxyBase):
-    """An acquired connection of a pool; see the module docstring."""
+    """An acquired connection of a pool: what ``pool.acquire()`` gives.
+
+    It has every public method of the pool's connection class, with the same arguments,
+    results and errors (and, for type checkers, the types of :class:`pgconn.Connection`'s).
+    Once released, each of them raises ``InterfaceError`` (``connection has been released
+    back to the pool``) at once, and objects made through it (transactions, prepared
+    statements, cursors) stop working. Made by the pool, not directly.
+    """
 
     __slots__ = ("__weakref__", "_acquire_timeout", "_connection", "_pool", "_slot")
 
