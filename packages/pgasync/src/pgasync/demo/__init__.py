@@ -20,8 +20,8 @@ from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 from pgasync.cluster import Cluster, HbaRule
-from pgasync.demo._session import BlockingSession, QueryResult
 from pgasync.demo._tour import run_tour
+from pgwire.blocking import BlockingConnection, QueryResult
 
 __all__ = ["ServerAddress", "main", "run_demo"]
 
@@ -98,7 +98,7 @@ def run_demo(address: ServerAddress, out: TextIO = sys.stdout) -> None:
         print(f"  {direction} {message!r}", file=out)
 
     print("\n1. Startup and authentication (every protocol message shown):", file=out)
-    with BlockingSession.connect(
+    with BlockingConnection.connect(
         address.host,
         address.port,
         user=address.user,
