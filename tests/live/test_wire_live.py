@@ -16,7 +16,8 @@ import pytest
 import pgwire
 from pgasync.cluster import Cluster, ServerUser
 from pgwire import exceptions
-from pgwire.blocking import BlockingConnection, QueryResult
+from pgwire.blocking import BlockingConnection, QueryResult, TlsRefusedError
+from tests.conftest import MakeCluster
 
 
 @pytest.fixture
@@ -281,3 +282,63 @@ def test_terminated_backend_closes_the_connection(cluster: Cluster, session: Blo
     assert event.sqlstate == "57P01"
     assert isinstance(session.next_event(), pgwire.ConnectionClosed)
     assert session.wire.phase is pgwire.Phase.CLOSED
+
+
+# -- the blocking client's own behaviour -------------------------------------------------------
+
+
+def test_server_without_tls(make_cluster: MakeCluster) -> None:
+    plain = make_cluster()  # ssl = off: the server answers SSLRequest with 'N'
+    context = ssl.create_default_context()
+    with pytest.raises(TlsRefusedError, match="refused TLS"):
+        BlockingConnection.connect(plain.host, plain.port, user="postgres", tls=context)
+    with BlockingConnection.connect(
+        plain.host, plain.port, user="postgres", tls=context, tls_required=False
+    ) as session:
+        assert not session.is_tls and session.tls_server_end_point() is None
+        assert session.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").rows == [("f",)]
+
+
+def test_trace_sees_every_message_both_ways(cluster: Cluster) -> None:
+    seen: list[tuple[str, str]] = []
+    with BlockingConnection.connect(
+        cluster.host, cluster.port, user="postgres", trace=lambda way, m: seen.append((way, type(m).__name__))
+    ) as session:
+        assert seen[0] == ("->", "StartupMessage") and seen[-1] == ("<-", "ReadyForQuery")
+        assert ("<-", "AuthenticationOk") in seen and ("<-", "BackendKeyData") in seen
+        seen.clear()
+        session.send(pgwire.Query("SELECT 1"))
+        events = session.read_until_ready()
+    assert [type(e).__name__ for e in events] == [
+        "RowDescription",
+        "DataRowBatch",
+        "CommandComplete",
+        "ReadyForQuery",
+    ]
+    assert seen == [("->", "Query"), *(("<-", type(e).__name__) for e in events), ("->", "Terminate")]
+
+
+def test_copy_helpers_refuse_statements_that_are_not_copy(session: BlockingConnection) -> None:
+    with pytest.raises(pgwire.InterfaceError, match="did not start a COPY"):
+        session.copy_out("SELECT 1")
+    with pytest.raises(exceptions.UndefinedTableError):
+        session.copy_out("COPY no_such_table TO STDOUT")
+    with pytest.raises(exceptions.UndefinedTableError):
+        session.copy_in("COPY no_such_table FROM STDIN", [b"1\n"])
+    assert session.wire.is_ready and session.query("SELECT 2").rows == [("2",)]
+
+
+def test_lost_connection_is_reported_and_close_is_idempotent(cluster: Cluster) -> None:
+    session = BlockingConnection.connect(cluster.host, cluster.port, user="postgres")
+    key = session.wire.backend_key
+    assert key is not None
+    with BlockingConnection.connect(cluster.host, cluster.port, user="postgres") as admin:
+        admin.query("SELECT pg_terminate_backend($1::int)", str(key.process_id))
+    with pytest.raises(exceptions.AdminShutdownError):
+        session.wait_for_notification()
+    with pytest.raises(exceptions.ConnectionDoesNotExistError, match="closed the connection"):
+        session.wait_for_notification()
+    with pytest.raises(exceptions.ConnectionDoesNotExistError):
+        session.simple_query("SELECT 1")  # the socket's end was seen: nothing is sent
+    session.close()
+    session.close()

@@ -26,6 +26,7 @@ from pgwire._scram import ChannelBinding
 from pgwire._sqlstate import ConnectionDoesNotExistError
 from pgwire._startup import PROTOCOL_3_0, CancelRequest, SSLRequest
 from pgwire._startup_exchange import StartupExchange, StartupResult
+from pgwire._states import Phase
 from pgwire.blocking._result import QueryResult, collect_results, raise_first_error
 
 __all__ = ["BlockingConnection", "TlsRefusedError", "Trace"]
@@ -209,8 +210,12 @@ class BlockingConnection:
         Raises:
             LocalProtocolError: a message is not allowed now or cannot be encoded; nothing
                 was written.
+            ConnectionDoesNotExistError: the connection is closed (the server's end of the
+                stream was seen, or Terminate was sent).
             OSError: the socket failed.
         """
+        if self.wire.phase is Phase.CLOSED or self.sock.fileno() == -1:
+            raise ConnectionDoesNotExistError.client_side("the connection is closed")
         data = self.wire.send_many(messages) if len(messages) != 1 else self.wire.send(messages[0])
         if self.trace is not None:
             for message in messages:
@@ -390,6 +395,8 @@ class BlockingConnection:
         """The oldest notification not yet taken; blocks (outside any query) until one comes.
 
         Raises:
+            PostgresError: the server sent an error (``AdminShutdownError`` when the session
+                was terminated); it closes the connection next.
             ConnectionDoesNotExistError: the server closed the connection.
             TimeoutError: the socket's timeout passed first.
         """
@@ -399,6 +406,9 @@ class BlockingConnection:
                 self.notifications.append(event)
             elif isinstance(event, NoticeResponse):
                 self.notices.append(event)
+            elif isinstance(event, ErrorResponse):
+                # A FATAL error outside a query: the server is about to close the connection.
+                raise PostgresError.new(event.as_dict())
             elif isinstance(event, ConnectionClosed):
                 raise ConnectionDoesNotExistError.client_side("the server closed the connection")
             else:
