@@ -243,6 +243,7 @@ PGPOOL = [
     ("module", "expected"),
     [
         ("pgwire", PGWIRE),
+        ("pgwire.blocking", ["BlockingConnection", "QueryResult", "TlsRefusedError", "Trace"]),
         ("pgasync.cluster", PGASYNC_CLUSTER),
         ("pgtypes", PGTYPES),
         ("pgtypes.types", PGTYPES_TYPES),

@@ -2,8 +2,8 @@
 
 Starts a throwaway PostgreSQL server with :mod:`pgasync.cluster` (or uses the server named
 by ``PGASYNC_DSN``) and shows what works so far: a startup with SCRAM-SHA-256 authentication,
-a simple query and an extended query with parameters done with ``pgwire`` over a plain socket,
-with every protocol message printed as it goes by; then the same server through
+a simple query and an extended query with parameters done with ``pgwire.blocking`` (pgwire
+over a plain socket), with every protocol message printed as it goes by; then the same server through
 ``pgasync.connect()``: typed values, a prepared statement, a transaction, a cursor, COPY in
 and out, and LISTEN/NOTIFY between two connections; last, a pool (``pgasync.create_pool``)
 under concurrent calls, its statistics, and a transaction on an acquired connection.
