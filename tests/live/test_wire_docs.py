@@ -31,9 +31,8 @@ def test_the_page_has_server_examples() -> None:
     assert fences == {"python", "python-server"}  # every example is run by one test or the other
 
 
-def other_sessions(cluster: Cluster) -> int:
-    with BlockingConnection.connect(cluster.host, cluster.port, user=cluster.superuser) as observer:
-        value = observer.query(_OTHERS).rows[0][0]
+def other_sessions(observer: BlockingConnection) -> int:
+    value = observer.query(_OTHERS).rows[0][0]
     assert value is not None
     return int(value)
 
@@ -50,11 +49,14 @@ def test_server_example_runs(index: int, cluster: Cluster) -> None:
         "USER": cluster.superuser,
         "CA_FILE": str(cluster.tls.ca_cert) if cluster.tls is not None else "",
     }
-    before = other_sessions(cluster)
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(source, f"docs/pgwire.md server example {index + 1}", "exec"), names)
-    for _ in range(100):  # a closed session's server process may take a moment to exit
-        if other_sessions(cluster) <= before:
-            break
-        time.sleep(0.05)
-    assert other_sessions(cluster) <= before, "the example left a connection open"
+    # One observer for the whole test: a fresh one per count could see the last one's server
+    # process, which may take a moment to exit.
+    with BlockingConnection.connect(cluster.host, cluster.port, user=cluster.superuser) as observer:
+        before = other_sessions(observer)
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, f"docs/pgwire.md server example {index + 1}", "exec"), names)
+        for _ in range(100):  # a closed session's server process may take a moment to exit
+            if other_sessions(observer) <= before:
+                break
+            time.sleep(0.05)
+        assert other_sessions(observer) <= before, "the example left a connection open"

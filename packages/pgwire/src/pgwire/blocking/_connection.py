@@ -87,6 +87,7 @@ class BlockingConnection:
         database: str | None = None,
         tls: ssl.SSLContext | None = None,
         tls_required: bool = True,
+        direct_tls: bool = False,
         channel_binding: ChannelBinding = "prefer",
         require_auth: str | None = None,
         protocol_version: int = PROTOCOL_3_0,
@@ -108,6 +109,10 @@ class BlockingConnection:
                 when the context says so (``ssl.create_default_context()`` does).
             tls_required: with ``tls``, whether a server that answers 'N' is an error (else
                 the session goes on unencrypted, as libpq's ``sslmode=prefer``).
+            direct_tls: with ``tls``, start TLS at once instead of sending SSLRequest
+                (PostgreSQL 17's ``sslnegotiation=direct``). The server requires the ALPN
+                protocol ``postgresql``: offer it with
+                ``context.set_alpn_protocols(["postgresql"])``.
             channel_binding: libpq's ``channel_binding`` (``disable``, ``prefer``, ``require``).
             require_auth: libpq's ``require_auth`` (see :func:`pgwire.parse_require_auth`).
             protocol_version: :data:`pgwire.PROTOCOL_3_0` or :data:`pgwire.PROTOCOL_3_2`.
@@ -128,6 +133,8 @@ class BlockingConnection:
             OSError: the socket could not connect (``TimeoutError`` after ``timeout``);
                 ``ssl.SSLError``: the TLS handshake failed.
         """
+        if direct_tls and tls is None:
+            raise InterfaceError("direct_tls=True needs an ssl.SSLContext in tls=")
         address: tuple[str, int] | str
         if unix_socket is not None:
             address = unix_socket
@@ -136,11 +143,14 @@ class BlockingConnection:
             address = (host, port)
             sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.settimeout(timeout)
+        connection = cls(sock, address, trace)
         try:
             sock.connect(address)
-            connection = cls(sock, address, trace)
             binding = None
-            if tls is not None:
+            if tls is not None and direct_tls:
+                connection.sock = tls.wrap_socket(sock, server_hostname=host or None)
+                binding = connection.tls_server_end_point()
+            elif tls is not None:
                 binding = connection._negotiate_tls(tls, host, tls_required)
             settings = list(parameters)
             if not any(name == "client_encoding" for name, _ in settings):
@@ -162,7 +172,7 @@ class BlockingConnection:
                     connection.send(answer)
             connection.startup = exchange.result
         except BaseException:
-            sock.close()
+            connection.sock.close()  # the TLS socket once there is one (it owns the descriptor)
             raise
         return connection
 
