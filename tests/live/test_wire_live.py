@@ -115,6 +115,8 @@ def test_unix_socket(cluster: Cluster) -> None:
     path = str(cluster.socket_dir / f".s.PGSQL.{cluster.port}")
     with BlockingConnection.connect("", 0, user="postgres", unix_socket=path) as session:
         assert session.query("SELECT inet_server_addr()").rows == [(None,)]
+        session.cancel()  # over the same Unix socket; nothing runs, so nothing is cancelled
+        assert session.query("SELECT 1").rows == [("1",)]
 
 
 def test_protocol_3_2_request_is_negotiated(cluster: Cluster) -> None:

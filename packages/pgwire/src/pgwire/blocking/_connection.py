@@ -139,13 +139,18 @@ class BlockingConnection:
         if unix_socket is not None:
             address = unix_socket
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(address)
+            except BaseException:
+                sock.close()
+                raise
         else:
+            # Every address the name resolves to, IPv4 or IPv6, in the resolver's order.
             address = (host, port)
-            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
+            sock = socket.create_connection(address, timeout=timeout)
         connection = cls(sock, address, trace)
         try:
-            sock.connect(address)
             binding = None
             if tls is not None and direct_tls:
                 connection.sock = tls.wrap_socket(sock, server_hostname=host or None)
@@ -439,10 +444,17 @@ class BlockingConnection:
         if key is None:
             raise InterfaceError("no BackendKeyData received: nothing to cancel")
         data = ClientConnection().send(CancelRequest(key.process_id, key.secret_key))
-        family = socket.AF_UNIX if isinstance(self.address, str) else self.sock.family
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.settimeout(self.sock.gettimeout())
-            sock.connect(self.address)
+        timeout = self.sock.gettimeout()
+        if isinstance(self.address, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+        else:
+            # The very server this session reached, not whatever its name resolves to first.
+            host, port = self.sock.getpeername()[:2]
+            sock = socket.create_connection((host, port), timeout=timeout)
+        with sock:
+            if isinstance(self.address, str):
+                sock.connect(self.address)
             sock.sendall(data)
             # The server closes the connection without answering ("Canceling Requests in
             # Progress"); waiting for that makes the request delivered before we return.
