@@ -38,11 +38,11 @@ from typing import Any
 
 import pgwire
 from pgasync.cluster import Cluster, installation_for_tests
-from pgasync.demo._session import BlockingSession
 from pgtypes._record import Record
 from pgtypes._registry import TypeRegistry
 from pgtypes._row_decoder import RowDecoder
 from pgwire import CommandComplete, DataRowBatch, ErrorResponse, PostgresError, ReadyForQuery, RowDescription
+from pgwire.blocking import BlockingConnection
 
 __all__ = ["QUERIES", "Query", "SetResult", "fetch_rows", "main", "prepare", "run_all"]
 
@@ -95,7 +95,7 @@ class SetResult:
         return None if not seconds else self.rows / seconds
 
 
-def prepare(session: BlockingSession, sql: str, args: Sequence[Any]) -> RowDecoder:
+def prepare(session: BlockingConnection, sql: str, args: Sequence[Any]) -> RowDecoder:
     """Parse and describe ``sql`` as the unnamed statement; the decoder for its rows."""
     session.send(pgwire.Parse("", sql), pgwire.Describe("S", ""), pgwire.Sync())
     fields: tuple[pgwire.FieldDescription, ...] = ()
@@ -108,7 +108,7 @@ def prepare(session: BlockingSession, sql: str, args: Sequence[Any]) -> RowDecod
 
 
 def fetch_rows(
-    session: BlockingSession,
+    session: BlockingConnection,
     decoder: RowDecoder,
     args: Sequence[Any],
     on_batch: Callable[[DataRowBatch], object],
@@ -141,7 +141,7 @@ def _timed(action: Callable[[], object]) -> float:
 
 
 def _measure_ours(
-    session: BlockingSession, query: Query, rows: int, repeat: int
+    session: BlockingConnection, query: Query, rows: int, repeat: int
 ) -> tuple[SetResult, list[Record]]:
     sql = query.sql.format(rows=rows)
     decoder = prepare(session, sql, query.args)
@@ -205,7 +205,7 @@ def run_all(
             from ours (the two drivers must have decoded the same values).
     """
     results: list[SetResult] = []
-    with BlockingSession.connect(cluster.host, cluster.port, user=cluster.superuser) as session:
+    with BlockingConnection.connect(cluster.host, cluster.port, user=cluster.superuser) as session:
         for query in queries:
             result, records = _measure_ours(session, query, rows, repeat)
             if compare and _has_asyncpg():

@@ -107,7 +107,9 @@ PGWIRE = [
     "ScramVerifier",
     "ServerConnection",
     "ServerEvent",
+    "StartupExchange",
     "StartupMessage",
+    "StartupResult",
     "Sync",
     "Terminate",
     "TransactionStatus",
@@ -122,6 +124,7 @@ PGWIRE = [
     "parse_require_auth",
     "saslprep",
     "scram_verifier",
+    "tls_server_end_point_data",
     "tls_server_end_point_hash",
     "verify_md5_response",
 ]
@@ -245,6 +248,7 @@ PGPOOL = [
     ("module", "expected"),
     [
         ("pgwire", PGWIRE),
+        ("pgwire.blocking", ["BlockingConnection", "QueryResult", "TlsRefusedError", "Trace"]),
         ("pgasync.cluster", PGASYNC_CLUSTER),
         ("pgtypes", PGTYPES),
         ("pgtypes.types", PGTYPES_TYPES),
@@ -296,3 +300,33 @@ def test_umbrella_objects_are_the_packages_own() -> None:
     # The value classes are importable from the top level but not listed, as in asyncpg.
     assert pgasync.Range is pgtypes.Range and "Range" not in pgasync.__all__
     assert not hasattr(pgasync, "PostgresMessage")
+
+
+def test_other_packages_use_only_pgwires_public_api() -> None:
+    # Protocol tooling sees the same pgwire API as the driver: nothing above pgwire reaches
+    # into its private modules (the SQLSTATE classes come from pgwire.exceptions).
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "packages"
+    found = []
+    for package in ["pgtypes", "pgconn", "pgpool", "pgasync"]:
+        for path in sorted((root / package / "src").rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = (
+                    [alias.name for alias in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
+                found += [f"{path.name}: {name}" for name in names if name.startswith("pgwire._")]
+    assert found == []
+
+
+def test_star_import_of_pgwire_exceptions_gives_every_sqlstate_class() -> None:
+    namespace: dict[str, object] = {}
+    exec("from pgwire.exceptions import *", namespace)
+    assert namespace["UniqueViolationError"] is pgwire.exceptions.UniqueViolationError
+    assert "__all__" not in namespace
+    assert len(pgwire.exceptions.__all__) == len(set(pgwire.exceptions.__all__))

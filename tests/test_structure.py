@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from tools.check_structure import PACKAGES, check
@@ -37,6 +39,36 @@ def test_io_import_in_sans_io_package_is_caught(tmp_path: Path) -> None:
         "packages/pgwire/src/pgwire/_bad.py:2: sans-IO package pgwire imports time",
         "packages/pgtypes/src/pgtypes/_bad.py:2: sans-IO package pgtypes imports asyncio",
     ]
+
+
+def test_only_the_blocking_subpackage_of_pgwire_may_use_sockets(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    blocking = tmp_path / "packages/pgwire/src/pgwire/blocking"
+    blocking.mkdir()
+    (blocking / "__init__.py").write_text("import socket\nimport ssl\n")
+    (blocking / "_bad.py").write_text("import time\nfrom asyncio import sleep\n")
+    # A module merely named like the subpackage gets no exception, nor does pgtypes.
+    (tmp_path / "packages/pgwire/src/pgwire/blocking_io.py").write_text("import socket\n")
+    (tmp_path / "packages/pgtypes/src/pgtypes/blocking").mkdir()
+    (tmp_path / "packages/pgtypes/src/pgtypes/blocking/__init__.py").write_text("import socket\n")
+    # The sans-IO rest of pgwire must not import it, in any spelling.
+    (tmp_path / "packages/pgwire/src/pgwire/_uses.py").write_text(
+        "from pgwire import blocking\nimport pgwire.blocking._connection\nfrom pgwire.blocking import X\n"
+    )
+    assert check(tmp_path) == [
+        "packages/pgwire/src/pgwire/_uses.py:1: pgwire imports its I/O subpackage pgwire.blocking",
+        "packages/pgwire/src/pgwire/_uses.py:2: pgwire imports its I/O subpackage pgwire.blocking",
+        "packages/pgwire/src/pgwire/_uses.py:3: pgwire imports its I/O subpackage pgwire.blocking",
+        "packages/pgwire/src/pgwire/blocking/_bad.py:1: sans-IO package pgwire imports time",
+        "packages/pgwire/src/pgwire/blocking/_bad.py:2: sans-IO package pgwire imports asyncio",
+        "packages/pgwire/src/pgwire/blocking_io.py:1: sans-IO package pgwire imports socket",
+        "packages/pgtypes/src/pgtypes/blocking/__init__.py:1: sans-IO package pgtypes imports socket",
+    ]
+
+
+def test_importing_pgwire_does_not_import_the_blocking_client() -> None:
+    code = "import sys, pgwire, pgwire.exceptions; assert 'pgwire.blocking' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_long_module_is_caught_unless_generated(tmp_path: Path) -> None:

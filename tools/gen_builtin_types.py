@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pgasync.cluster import Cluster, installation_for_tests
-from pgasync.demo._session import BlockingSession
+from pgwire.blocking import BlockingConnection
 
 CATALOG_QUERY = """
 SELECT t.oid, t.typname, t.typtype, t.typcategory, t.typelem, t.typarray, t.typlen,
@@ -50,7 +50,7 @@ def catalog_rows() -> list[tuple[str | None, ...]]:
     """Read the built-in types from a throwaway server."""
     with Cluster(installation_for_tests()) as server:
         server.start()
-        with BlockingSession.connect(server.host, server.port, user=server.superuser) as session:
+        with BlockingConnection.connect(server.host, server.port, user=server.superuser) as session:
             return session.simple_query(CATALOG_QUERY)[0].rows
 
 

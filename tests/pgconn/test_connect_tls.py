@@ -23,7 +23,6 @@ import pgconn
 import pgwire
 from pgasync.cluster import Cluster, HbaRule, PostgresInstallation, ServerUser, TlsFiles
 from pgconn import _attempt, _cancel
-from pgconn._channel_binding import server_end_point_hash
 from pgconn._parameters import Address
 from pgwire.exceptions import (
     ClientConfigurationError,
@@ -343,7 +342,7 @@ def test_end_point_hash_matches_the_cryptography_package(tls: TlsFiles) -> None:
     der = certificate.public_bytes(Encoding.DER)
     assert certificate.signature_hash_algorithm is not None
     expected = pgwire.tls_server_end_point_hash(der, certificate.signature_hash_algorithm.name)
-    assert server_end_point_hash(der) == expected
+    assert pgwire.tls_server_end_point_data(der) == expected
     assert len(expected) == 32  # ECDSA with SHA-256
 
 
@@ -355,7 +354,7 @@ async def test_scram_over_tls_uses_channel_binding(
     assert await _connect_tls(cluster, **spec, ssl="require") is True
     # The server checks the binding data of SCRAM-SHA-256-PLUS against its own certificate, so
     # wrong data must make it refuse: proof that the -PLUS mechanism and our data were used.
-    monkeypatch.setattr(_attempt, "server_end_point_hash", lambda der: b"\x00" * 32)
+    monkeypatch.setattr(_attempt, "tls_server_end_point_data", lambda der: b"\x00" * 32)
     with pytest.raises(InvalidAuthorizationSpecificationError, match="channel binding"):
         await pgconn.connect(**spec, ssl="require")
 

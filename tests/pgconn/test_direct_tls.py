@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 import pgconn
+import pgwire
 from pgasync.cluster import Cluster, TlsFiles
 from pgwire import PROTOCOL_3_0
+from pgwire.blocking import BlockingConnection
 from tests.pgconn.connect_helpers import isolate_environment, require_tls, uses_tls
 
 
@@ -121,3 +123,24 @@ async def test_direct_tls_verifies_the_certificate(cluster: Cluster, relay: Dire
             direct_tls=True,
         )
     assert relay.first_bytes == []
+
+
+async def test_blocking_client_direct_tls(cluster: Cluster, relay: DirectTlsRelay) -> None:
+    # pgwire.blocking's direct_tls, through the same endpoint (in a thread: it blocks).
+    assert cluster.tls is not None
+    context = ssl.create_default_context(cafile=str(cluster.tls.ca_cert))
+    context.set_alpn_protocols(["postgresql"])
+
+    def run() -> tuple[bool, bytes | None, list[tuple[str | None, ...]]]:
+        with BlockingConnection.connect(
+            "localhost", relay.port, user=cluster.superuser, database="postgres", tls=context, direct_tls=True
+        ) as connection:
+            return connection.is_tls, connection.tls_server_end_point(), connection.query("SELECT 42").rows
+
+    is_tls, binding, rows = await asyncio.to_thread(run)
+    assert is_tls and binding is not None and rows == [("42",)]
+    assert relay.alpn == ["postgresql"]
+    _length, code = struct.unpack("!ii", relay.first_bytes[0])
+    assert code == PROTOCOL_3_0  # a StartupMessage first, inside TLS: no SSLRequest
+    with pytest.raises(pgwire.InterfaceError, match="direct_tls=True needs"):
+        BlockingConnection.connect("localhost", relay.port, user="postgres", direct_tls=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from pgasync.cluster import Cluster
-from pgasync.demo._session import BlockingSession
+from pgwire.blocking import BlockingConnection
 from tests.pgtypes.live import TypeSession
 
 
@@ -19,11 +19,11 @@ def type_session(cluster: Cluster) -> Iterator[TypeSession]:
     ``timestamptz`` and ``timetz`` are tested against a server that does not happen to agree
     with them by accident.
     """
-    session = BlockingSession.connect(
+    session = BlockingConnection.connect(
         cluster.host,
         cluster.port,
         user=cluster.superuser,
-        options=[
+        parameters=[
             ("client_encoding", "UTF8"),
             ("DateStyle", "ISO, MDY"),
             ("IntervalStyle", "postgres"),

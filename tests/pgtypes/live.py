@@ -1,7 +1,7 @@
 """A blocking pgwire session for type tests: raw values in and out, in either wire format.
 
 ``pgtypes`` does no I/O, so its live tests talk to the test server through ``pgwire`` over a
-plain socket (the demo's :class:`~pgasync.demo._session.BlockingSession`), choosing the
+plain socket (:class:`pgwire.blocking.BlockingConnection`), choosing the
 parameter and result formats themselves. The ``type_session`` fixture in
 ``tests/pgtypes/conftest.py`` gives one connected session per test run.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pgwire
-from pgasync.demo._session import BlockingSession
 from pgtypes import TEXT, ParameterEncoder, Record, RowDecoder, TypeRegistry
 from pgtypes._introspection import INTROSPECTION_SQL, type_infos_from_rows
 from pgwire import (
@@ -23,6 +22,7 @@ from pgwire import (
     ReadyForQuery,
     RowDescription,
 )
+from pgwire.blocking import BlockingConnection
 
 __all__ = ["RawResult", "TypeSession"]
 
@@ -52,7 +52,7 @@ class RawResult:
 class TypeSession:
     """Runs statements with chosen parameter and result formats, returning raw bytes."""
 
-    def __init__(self, session: BlockingSession) -> None:
+    def __init__(self, session: BlockingConnection) -> None:
         self.session = session
 
     def execute(self, sql: str) -> None:

@@ -23,8 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pgasync.cluster import Cluster
-from pgasync.demo._session import BlockingSession
 from pgtypes import BINARY, MAX_ARGUMENTS, TEXT, Codec, ParameterEncoder, TypeInfo, TypeRegistry
+from pgwire.blocking import BlockingConnection
 from pgwire.exceptions import (
     DataError,
     InterfaceError,
@@ -511,7 +511,7 @@ def test_live_statement_with_40000_parameters(cluster: Cluster) -> None:
     # the encoder then refuses to send that many arguments, as asyncpg does. A session of its
     # own, so that a protocol failure here cannot break the shared one.
     sql = "SELECT array_length(ARRAY[" + ", ".join(f"${n}::int4" for n in range(1, 40001)) + "], 1)"
-    with BlockingSession.connect(cluster.host, cluster.port, user=cluster.superuser) as blocking:
+    with BlockingConnection.connect(cluster.host, cluster.port, user=cluster.superuser) as blocking:
         session = TypeSession(blocking)
         described = session.raw_describe(sql)
         assert described.param_oids == (23,) * 40000

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from pgwire import tls_server_end_point_data
 from pgwire._auth import AUTH_METHODS, ClientAuthenticator, parse_require_auth
 from pgwire._auth_errors import AuthenticationError
 from pgwire._client_errors import (
@@ -182,6 +183,8 @@ def test_tls_server_end_point_hash_with_real_certificates(algorithm: Signature, 
     der = certificate.public_bytes(serialization.Encoding.DER)
     hash_name = certificate.signature_hash_algorithm.name if certificate.signature_hash_algorithm else None
     assert tls_server_end_point_hash(der, hash_name) == hashlib.new(digest, der).digest()
+    # The DER reader finds the same hash without an X.509 library.
+    assert tls_server_end_point_data(der) == hashlib.new(digest, der).digest()
 
 
 def test_tls_server_end_point_hash_ed25519_is_undefined() -> None:
@@ -189,6 +192,13 @@ def test_tls_server_end_point_hash_ed25519_is_undefined() -> None:
     assert certificate.signature_hash_algorithm is None
     with pytest.raises(UnsupportedServerFeatureError):
         tls_server_end_point_hash(certificate.public_bytes(serialization.Encoding.DER), None)
+    # No binding (plain SCRAM-SHA-256) rather than an error, when only the DER is known.
+    assert tls_server_end_point_data(certificate.public_bytes(serialization.Encoding.DER)) is None
+
+
+@pytest.mark.parametrize("der", [None, b"", b"\x30", b"\x30\x82\xff\xff", b"\x04\x00", b"not a certificate"])
+def test_tls_server_end_point_data_of_no_or_broken_certificate_is_none(der: bytes | None) -> None:
+    assert tls_server_end_point_data(der) is None
 
 
 # --- ClientAuthenticator ------------------------------------------------------------------------

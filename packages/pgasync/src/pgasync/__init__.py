@@ -37,7 +37,6 @@ from pgasync.types import Type as Type
 from pgconn import Connection, Cursor, CursorFactory, PreparedStatement, Transaction, connect
 from pgpool import Pool, create_pool
 from pgtypes import Record
-from pgwire._sqlstate import *  # noqa: F403  # the SQLSTATE classes, spelled out for type checkers
 from pgwire.exceptions import *  # noqa: F403  # every exception class, as asyncpg exports them
 
 __all__ = [

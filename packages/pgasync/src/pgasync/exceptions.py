@@ -8,6 +8,5 @@ module they name.
 
 from __future__ import annotations
 
-from pgwire._sqlstate import *  # noqa: F403  # the SQLSTATE classes, spelled out for type checkers
 from pgwire.exceptions import *  # noqa: F403  # the whole hierarchy; its names are in __all__
 from pgwire.exceptions import __all__ as __all__

@@ -12,23 +12,11 @@ import asyncio
 import ssl as ssl_module
 
 import pgwire
-from pgconn._channel_binding import server_end_point_hash
 from pgconn._parameters import Address, ConnectionParameters
 from pgconn._passfile import find_password, resolve_password
 from pgconn._protocol import WireProtocol
-from pgwire import (
-    AuthenticationCleartextPassword,
-    AuthenticationMD5Password,
-    AuthenticationOk,
-    AuthenticationRequest,
-    AuthenticationSASL,
-    AuthenticationSASLContinue,
-    AuthenticationSASLFinal,
-    ErrorResponse,
-    ReadyForQuery,
-    SSLResponse,
-)
-from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from pgwire import SSLResponse, StartupExchange, tls_server_end_point_data
+from pgwire.exceptions import ConnectionDoesNotExistError
 
 __all__ = ["TlsRefusedError", "open_connection", "uses_tls"]
 
@@ -76,41 +64,21 @@ async def _negotiate_tls(protocol: WireProtocol, address: Address, context: ssl_
 
 
 def _channel_binding_data(protocol: WireProtocol) -> bytes | None:
-    """The ``tls-server-end-point`` hash of the server certificate, when TLS is up."""
+    """The ``tls-server-end-point`` data of the server certificate, when TLS is up."""
     transport = protocol.transport
     ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
     if ssl_object is None:
         return None
-    return server_end_point_hash(ssl_object.getpeercert(binary_form=True))
+    return tls_server_end_point_data(ssl_object.getpeercert(binary_form=True))
 
 
-async def _authenticate(protocol: WireProtocol, authenticator: pgwire.ClientAuthenticator) -> None:
-    """Answer the server's authentication requests until ReadyForQuery."""
-    while True:
-        event = await protocol.next_event()
-        if isinstance(event, AuthenticationOk):
-            authenticator.ok()
-        elif isinstance(event, AuthenticationCleartextPassword):
-            protocol.send(pgwire.PasswordMessage(authenticator.cleartext()))
-        elif isinstance(event, AuthenticationMD5Password):
-            protocol.send(pgwire.PasswordMessage(authenticator.md5(event.salt)))
-        elif isinstance(event, AuthenticationSASL):
-            mechanism, data = authenticator.sasl_start(event.mechanisms)
-            protocol.send(pgwire.SASLInitialResponse(mechanism, data))
-        elif isinstance(event, AuthenticationSASLContinue):
-            protocol.send(pgwire.SASLResponse(authenticator.sasl_continue(event.data)))
-        elif isinstance(event, AuthenticationSASLFinal):
-            authenticator.sasl_final(event.data)
-        elif isinstance(event, AuthenticationRequest):
-            method = type(event).__name__.removeprefix("Authentication")
-            authenticator.check_method(method.lower())
-            raise InterfaceError(f"unsupported authentication method requested by the server: {method}")
-        elif isinstance(event, ErrorResponse):
-            raise PostgresError.new(event.as_dict())
-        elif isinstance(event, ReadyForQuery):
-            return
-        elif isinstance(event, pgwire.ConnectionClosed):
-            raise ConnectionDoesNotExistError.client_side("the server closed the connection during startup")
+async def _run_startup(protocol: WireProtocol, exchange: StartupExchange) -> None:
+    """Drive pgwire's startup exchange: send its messages, feed it events, to ReadyForQuery."""
+    protocol.send(exchange.start())
+    while not exchange.is_done:
+        answer = exchange.receive(await protocol.next_event())
+        if answer is not None:
+            protocol.send(answer)
 
 
 async def open_connection(
@@ -147,13 +115,14 @@ async def open_connection(
         password = await resolve_password(params.password)
         if password is None and params.passfile is not None:
             password = find_password(params.passfile, address, params.database, params.user)
-        startup = [("user", params.user), ("database", params.database), ("client_encoding", "UTF8")]
-        startup.extend(params.server_settings.items())
-        protocol.send(pgwire.StartupMessage(tuple(startup)))
-        authenticator = pgwire.ClientAuthenticator(
-            params.user, password, channel_binding_data=_channel_binding_data(protocol)
+        exchange = StartupExchange(
+            params.user,
+            password,
+            database=params.database,
+            parameters=[("client_encoding", "UTF8"), *params.server_settings.items()],
+            channel_binding_data=_channel_binding_data(protocol),
         )
-        await _authenticate(protocol, authenticator)
+        await _run_startup(protocol, exchange)
     except BaseException:
         protocol.abort()
         raise

@@ -5,7 +5,9 @@ package serves a client (:class:`ClientConnection`), a fake server or a proxy
 (:class:`ServerConnection`), or a traffic analyser (:class:`Framer` and the ``decode_*``
 functions). Every message of the "Message Formats" section is a frozen dataclass named as
 there. Authentication (cleartext, MD5, SCRAM-SHA-256 and SCRAM-SHA-256-PLUS) is a sans-IO
-exchange; server errors become the SQLSTATE classes of :mod:`pgwire.exceptions`.
+exchange, and so is startup as a whole (:class:`StartupExchange`); server errors become the
+SQLSTATE classes of :mod:`pgwire.exceptions`. The one module that does I/O is
+:mod:`pgwire.blocking` (a small blocking client over a socket), imported only on request.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from pgwire._backend import (
     TransactionStatus,
 )
 from pgwire._batch import BindExecuteBatch
+from pgwire._channel_binding import tls_server_end_point_data
 from pgwire._client import (
     ClientConnection,
     ClientEvent,
@@ -160,6 +163,10 @@ from pgwire._startup import (
     SSLRequest,
     StartupMessage,
     decode_startup_packet,
+)
+from pgwire._startup_exchange import (
+    StartupExchange,
+    StartupResult,
 )
 from pgwire._states import (
     CycleKind,
@@ -265,7 +272,9 @@ __all__ = [
     "ScramVerifier",
     "ServerConnection",
     "ServerEvent",
+    "StartupExchange",
     "StartupMessage",
+    "StartupResult",
     "Sync",
     "Terminate",
     "TransactionStatus",
@@ -280,6 +289,7 @@ __all__ = [
     "parse_require_auth",
     "saslprep",
     "scram_verifier",
+    "tls_server_end_point_data",
     "tls_server_end_point_hash",
     "verify_md5_response",
 ]

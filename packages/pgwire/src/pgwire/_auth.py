@@ -128,6 +128,16 @@ class ClientAuthenticator:
     def __repr__(self) -> str:
         return f"<ClientAuthenticator user={self.user!r} method={self._method or 'none yet'}>"
 
+    @property
+    def method(self) -> str | None:
+        """The ``require_auth`` name of the method the server asked for; None before any request."""
+        return self._method
+
+    @property
+    def is_channel_bound(self) -> bool:
+        """Whether a SCRAM-SHA-256-PLUS exchange bound authentication to the TLS channel."""
+        return self._scram is not None and self._scram.is_channel_bound
+
     def check_method(self, method: str) -> None:
         """Check that the server may authenticate with ``method``; called for every request.
 

@@ -10,7 +10,6 @@ imported from here but is left out of ``__all__``, as asyncpg does, and so are t
 
 from __future__ import annotations
 
-from pgwire import _sqlstate
 from pgwire._client_errors import (
     ClientConfigurationError,
     InterfaceError,
@@ -42,7 +41,14 @@ from pgwire._postgres_message import (
 )
 from pgwire._sqlstate import *  # noqa: F403  # the generated classes; their names are in _sqlstate.__all__
 
+# The generated names first, imported under their own name: that is the form in which type
+# checkers learn a module's exports from another module's __all__ (mypy does), so that
+# ``from pgwire.exceptions import *`` gives them every SQLSTATE class too. The list below is a
+# new one (the generated module's list is left as it is).
+from pgwire._sqlstate import __all__ as __all__
+
 __all__ = [
+    *__all__,
     "ClientConfigurationError",
     "FatalPostgresError",
     "InterfaceError",
@@ -60,4 +66,3 @@ __all__ = [
     "UnsupportedClientFeatureError",
     "UnsupportedServerFeatureError",
 ]
-__all__ += _sqlstate.__all__

@@ -2,8 +2,8 @@
 
 Starts a throwaway PostgreSQL server with :mod:`pgasync.cluster` (or uses the server named
 by ``PGASYNC_DSN``) and shows what works so far: a startup with SCRAM-SHA-256 authentication,
-a simple query and an extended query with parameters done with ``pgwire`` over a plain socket,
-with every protocol message printed as it goes by; then the same server through
+a simple query and an extended query with parameters done with ``pgwire.blocking`` (pgwire
+over a plain socket), with every protocol message printed as it goes by; then the same server through
 ``pgasync.connect()``: typed values, a prepared statement, a transaction, a cursor, COPY in
 and out, and LISTEN/NOTIFY between two connections; last, a pool (``pgasync.create_pool``)
 under concurrent calls, its statistics, and a transaction on an acquired connection.
@@ -20,8 +20,8 @@ from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 from pgasync.cluster import Cluster, HbaRule
-from pgasync.demo._session import BlockingSession, QueryResult
 from pgasync.demo._tour import run_tour
+from pgwire.blocking import BlockingConnection, QueryResult
 
 __all__ = ["ServerAddress", "main", "run_demo"]
 
@@ -98,7 +98,7 @@ def run_demo(address: ServerAddress, out: TextIO = sys.stdout) -> None:
         print(f"  {direction} {message!r}", file=out)
 
     print("\n1. Startup and authentication (every protocol message shown):", file=out)
-    with BlockingSession.connect(
+    with BlockingConnection.connect(
         address.host,
         address.port,
         user=address.user,

@@ -4,16 +4,17 @@ SCRAM-SHA-256-PLUS binds authentication to the TLS connection with a hash of the
 certificate, computed with the hash of the certificate's own signature algorithm (RFC 5929
 section 4.1). Finding that algorithm needs only the outer layer of the certificate's DER:
 ``Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }``, so it
-is read here without an X.509 library.
+is read here without an X.509 library, and without ``ssl``: the caller passes the DER bytes
+(``ssl.SSLSocket.getpeercert(binary_form=True)``, or the ``ssl_object`` of an asyncio transport).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-import pgwire
+from pgwire._scram import tls_server_end_point_hash
 
-__all__ = ["server_end_point_hash", "signature_hash_name"]
+__all__ = ["signature_hash_name", "tls_server_end_point_data"]
 
 # Signature algorithm OIDs (DER content bytes) -> the hash they use (RFC 4055, RFC 5758).
 _HASH_BY_OID: Final = {
@@ -63,15 +64,24 @@ def signature_hash_name(der_certificate: bytes) -> str | None:
     return _HASH_BY_OID.get(der_certificate[oid_start:oid_end])
 
 
-def server_end_point_hash(der_certificate: bytes | None) -> bytes | None:
-    """The channel binding data for the certificate, or None when it cannot be computed.
+def tls_server_end_point_data(der_certificate: bytes | None) -> bytes | None:
+    """The ``tls-server-end-point`` channel binding data of a server certificate.
 
-    None (no binding, plain SCRAM-SHA-256) for algorithms RFC 5929 gives no binding for or
-    that this reader does not know (RSASSA-PSS, Ed25519).
+    The certificate's signature algorithm is read from its DER, so no X.509 library is needed;
+    :func:`tls_server_end_point_hash` is the same computation with the hash name given.
+
+    Args:
+        der_certificate: the server's certificate, DER-encoded, or None (no certificate).
+
+    Returns:
+        The data for ``channel_binding_data`` (of :class:`ClientAuthenticator` or
+        :class:`StartupExchange`); None (no binding: plain SCRAM-SHA-256) when there is no
+        certificate, or for signature algorithms that RFC 5929 gives no binding for or that
+        this reader does not know (RSASSA-PSS, Ed25519). Never raises.
     """
     if not der_certificate:
         return None
     name = signature_hash_name(der_certificate)
     if name is None:
         return None
-    return pgwire.tls_server_end_point_hash(der_certificate, name)
+    return tls_server_end_point_hash(der_certificate, name)
