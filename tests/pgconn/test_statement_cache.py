@@ -79,6 +79,18 @@ async def test_long_query_is_not_cached(connect: ConnectionFactory) -> None:
     assert "SELECT 2" in (await server_statements(conn)).values()
 
 
+async def test_zero_lifts_the_lifetime_and_size_limits(connect: ConnectionFactory) -> None:
+    conn = await connect(max_cached_statement_lifetime=0, max_cacheable_statement_size=0)
+    long_query = "SELECT 1" + " " * 16000  # over the default 15360 characters
+    assert await conn.fetchval(long_query) == 1
+    first = {name for name, sql in (await server_statements(conn)).items() if sql == long_query}
+    assert len(first) == 1  # cached although long
+    await asyncio.sleep(0.05)
+    assert await conn.fetchval(long_query) == 1
+    again = {name for name, sql in (await server_statements(conn)).items() if sql == long_query}
+    assert again == first  # reused: no age limit
+
+
 async def test_cache_disabled_creates_no_named_statements(
     connect: ConnectionFactory, table: MakeTable
 ) -> None:

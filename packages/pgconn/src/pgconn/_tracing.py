@@ -44,10 +44,22 @@ class OperationTracer(Protocol):
     """
 
     def start_query(self, target: TraceTarget, query: str) -> EndSpan:
-        """An operation that runs ``query`` (its text as given, never the argument values)."""
+        """An operation that runs ``query`` starts.
+
+        Args:
+            target: the server and database the connection talks to.
+            query: the query text as the caller gave it (never the argument values).
+
+        Returns:
+            The function that ends the span.
+        """
 
     def start_acquire(self) -> EndSpan:
-        """A pool acquire."""
+        """A pool acquire starts.
+
+        Returns:
+            The function that ends the span.
+        """
 
 
 _tracer: OperationTracer | None = None
@@ -68,5 +80,9 @@ def set_tracer(tracer: OperationTracer | None) -> OperationTracer | None:
 
 
 def get_tracer() -> OperationTracer | None:
-    """The installed tracer, or ``None``."""
+    """The installed tracer.
+
+    Returns:
+        The tracer :func:`set_tracer` installed, or ``None``.
+    """
     return _tracer
