@@ -265,6 +265,7 @@ PGPOOL = [
         ("pgasync.pool", [name for name in PGPOOL if name != "__version__"]),
         ("pgasync.prepared_stmt", ["PreparedStatement"]),
         ("pgasync.transaction", ["Transaction", "TransactionState"]),
+        ("pgasync.sqlalchemy", ["PGDialect_pgasync", "dialect"]),
     ],
 )
 def test_public_names_are_pinned(module: str, expected: list[str]) -> None:

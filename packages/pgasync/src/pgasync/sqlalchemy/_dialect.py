@@ -41,6 +41,10 @@ class PGDialect_pgasync(PGDialect_asyncpg):
     supports_statement_cache = True
     dbapi_exception_translation_map = TRANSLATION_MAP
 
+    def __init__(self, **kwargs: Any) -> None:
+        """Create the dialect; SQLAlchemy passes ``create_engine``'s dialect options."""
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]  # unannotated in SQLAlchemy
+
     @classmethod
     def import_dbapi(cls) -> DBAPIModule:
         """pgasync as a DBAPI module object (SQLAlchemy calls this once per engine)."""
