@@ -191,3 +191,14 @@ async def test_reflection_through_run_sync(engine: AsyncEngine) -> None:
         "enums": [("mood", ["happy", "sad", "curious"])],
         "pk": ["book_id", "tag_id"],
     }
+
+
+async def test_statements_the_dialect_evicts_are_closed_on_the_server(make_engine: MakeEngine) -> None:
+    engine = make_engine(connect_args={"prepared_statement_cache_size": 3}, pool_size=1)
+    async with engine.connect() as connection:
+        for n in range(20):
+            await connection.execute(text(f"SELECT {n} AS evictable"))
+        count = text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%AS evictable'")
+        # The dialect's LRU keeps three (this count query is the third); the ones it dropped
+        # were closed, not left behind.
+        assert await connection.scalar(count) == 2

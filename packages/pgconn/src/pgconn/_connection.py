@@ -292,7 +292,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
         Args:
             query: the SQL text.
             name: the statement's server-side name (reachable with ``EXECUTE name``); by
-                default a generated one, or the unnamed statement when the cache is off.
+                default a generated one, or the unnamed statement when the cache is off. A
+                statement with a generated name is closed on the server once it is dropped
+                (no reference to it or to a cursor on it is left); one with a name of the
+                caller's stays for the session.
             timeout: seconds for preparing (and introspecting unknown types).
             record_class: the class of the rows it returns.
 
@@ -309,6 +312,10 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementRunner
                 name if name is not None else (self._statement_name() if self._cache.enabled else "")
             )
             state = await self._describe(query, statement_name)
+            if name is None:
+                # A generated name nobody can know: closed on the server with a later request
+                # once the statement is dropped. A name the caller chose stays (EXECUTE name).
+                state.release = self._cache.to_close.append
             return PreparedStatement(
                 self, state, self._record_class if record_class is None else record_class
             )
