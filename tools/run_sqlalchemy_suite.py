@@ -137,7 +137,12 @@ def run_suite(python: str, url: str, paths: list[str], sdist: Path, report: Path
         "junit_family=xunit1",
     ]
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    subprocess.run(command, cwd=sdist, env=environment, stdout=subprocess.DEVNULL, check=False)
+    log = CACHE / f"{report.stem}.log"
+    with log.open("w", encoding="utf-8") as output:
+        subprocess.run(
+            command, cwd=sdist, env=environment, stdout=output, stderr=subprocess.STDOUT, check=False
+        )
+    print(f"  pytest output: {log}", flush=True)
     return read_report(report)
 
 
