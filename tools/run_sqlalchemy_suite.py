@@ -114,7 +114,8 @@ def grant_asyncpg_requirements(requirements: Path) -> None:
     if "+pgasync" in text:
         return
     text = text.replace('"postgresql+asyncpg",', '"postgresql+asyncpg", "postgresql+pgasync",')
-    text = text.replace('"+asyncpg",', '"+asyncpg", "+pgasync",').replace('"+asyncpg"]', '"+asyncpg", "+pgasync"]')
+    text = text.replace('"+asyncpg",', '"+asyncpg", "+pgasync",')
+    text = text.replace('"+asyncpg"]', '"+asyncpg", "+pgasync"]')
     requirements.write_text(text, encoding="utf-8")
 
 
