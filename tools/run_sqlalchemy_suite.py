@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,7 @@ CI_SUBSET = [
     "test/sql/test_query.py",
 ]
 DATABASE = "test"
+DRIVER_SUFFIX = re.compile(r"_postgresql\+\w+")
 
 
 @dataclass
@@ -157,6 +159,7 @@ def run_suite(python: str, url: str, paths: list[str], sdist: Path, report: Path
         "junit_family=xunit1",
     ]
     environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    report.unlink(missing_ok=True)
     log = CACHE / f"{report.stem}.log"
     with log.open("w", encoding="utf-8") as output:
         subprocess.run(
@@ -172,7 +175,10 @@ def read_report(report: Path) -> Outcome:
     if not report.exists():
         return outcome
     for case in ET.parse(report).getroot().iter("testcase"):
-        test_id = f"{case.get('classname')}::{case.get('name')}"
+        # The plugin names each test class after the backend (``Test_postgresql+pgasync_async_15_18``):
+        # without that suffix the same test has the same id on both drivers.
+        classname = DRIVER_SUFFIX.sub("", case.get("classname") or "")
+        test_id = f"{classname}::{case.get('name')}"
         status = "passed"
         for child in case:
             if child.tag == "skipped":
@@ -219,11 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     cluster = prepare_cluster()
     outcomes: dict[str, Outcome] = {}
     try:
-        with tempfile.TemporaryDirectory() as reports:
-            for driver, python in drivers.items():
-                url = f"postgresql+{driver}://postgres@127.0.0.1:{cluster.port}/{DATABASE}"
-                print(f"running {' '.join(paths)} on {driver} ...", flush=True)
-                outcomes[driver] = run_suite(python, url, paths, sdist, Path(reports) / f"{driver}.xml")
+        for driver, python in drivers.items():
+            url = f"postgresql+{driver}://postgres@127.0.0.1:{cluster.port}/{DATABASE}"
+            print(f"running {' '.join(paths)} on {driver} ...", flush=True)
+            outcomes[driver] = run_suite(python, url, paths, sdist, CACHE / f"{driver}.xml")
     finally:
         cluster.destroy()
     print(f"SQLAlchemy {version('sqlalchemy')} suite: {' '.join(paths)}")
