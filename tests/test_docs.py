@@ -1,7 +1,8 @@
-"""Every Python example in docs/pgwire.md, docs/pgtypes.md, docs/pgconn.md and docs/pgpool.md runs
-and its assertions hold.
+"""Every Python example in docs/pgwire.md, docs/pgtypes.md, docs/pgconn.md, docs/pgpool.md and
+docs/sqlalchemy.md runs and its assertions hold.
 
-docs/pgconn.md's and docs/pgpool.md's examples are bodies of ``async def example(dsn)``, run
+docs/pgconn.md's, docs/pgpool.md's and docs/sqlalchemy.md's examples are bodies of
+``async def example(dsn)``, run
 against the session's real server; each must leave behind no connection and nothing in the
 ``public`` schema.
 (docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output.)
@@ -59,10 +60,12 @@ def test_pgtypes_example_runs(index: int) -> None:
 PGCONN_EXAMPLES = examples("pgconn.md")
 PGPOOL_EXAMPLES = examples("pgpool.md")
 OPENTELEMETRY_EXAMPLES = examples("opentelemetry.md")
+SQLALCHEMY_EXAMPLES = examples("sqlalchemy.md")
 LIVE_EXAMPLES = {
     "pgconn.md": PGCONN_EXAMPLES,
     "pgpool.md": PGPOOL_EXAMPLES,
     "opentelemetry.md": OPENTELEMETRY_EXAMPLES,
+    "sqlalchemy.md": SQLALCHEMY_EXAMPLES,
 }
 
 # What an example may leave behind: other client sessions, and objects in the public schema.
@@ -82,7 +85,9 @@ def pgconn_example(index: int, page: str = "pgconn.md") -> Callable[[str], Await
     # Registered so that a failing assertion's traceback shows the example's line.
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: dict[str, Any] = {"__name__": f"docs_{page.removesuffix('.md')}_example_{index}"}
-    exec(compile(source, filename, "exec"), namespace)
+    # dont_inherit: the example runs as a reader's module would, without this module's
+    # ``from __future__ import annotations`` (the ORM example's annotations must evaluate).
+    exec(compile(source, filename, "exec", dont_inherit=True), namespace)
     return cast(Callable[[str], Awaitable[None]], namespace["example"])
 
 
@@ -142,3 +147,14 @@ async def test_pgpool_example_runs(index: int, cluster: Cluster) -> None:
 async def test_opentelemetry_example_runs(index: int, cluster: Cluster) -> None:
     assert len(OPENTELEMETRY_EXAMPLES) >= 2
     await run_live_example(pgconn_example(index, "opentelemetry.md"), cluster)
+
+
+def test_sqlalchemy_page_has_examples() -> None:
+    assert len(SQLALCHEMY_EXAMPLES) >= 4
+    text = (DOCS / "sqlalchemy.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"```(python[\w-]*)\n", text)) == {"python"}  # every one is run
+
+
+@pytest.mark.parametrize("index", range(len(SQLALCHEMY_EXAMPLES)))
+async def test_sqlalchemy_example_runs(index: int, cluster: Cluster) -> None:
+    await run_live_example(pgconn_example(index, "sqlalchemy.md"), cluster)

@@ -275,6 +275,7 @@ PGPOOL = [
         ("pgasync.prepared_stmt", ["PreparedStatement"]),
         ("pgasync.opentelemetry", ["instrument", "is_instrumented", "uninstrument"]),
         ("pgasync.transaction", ["Transaction", "TransactionState"]),
+        ("pgasync.sqlalchemy", ["PGDialect_pgasync", "dialect"]),
     ],
 )
 def test_public_names_are_pinned(module: str, expected: list[str]) -> None:

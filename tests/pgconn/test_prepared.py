@@ -190,3 +190,32 @@ async def test_methods_on_a_closed_statement(conn: pgconn.Connection) -> None:
         with pytest.raises(InterfaceError, match=expected):
             await getattr(statement, method)(*args)
     assert await conn.fetchval("SELECT ROW(1, 2, 3)::pg_temp.pair") == (1, 2, 3)
+
+
+SERVER_STATEMENTS = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT 4%'"
+
+
+async def test_a_dropped_statement_is_closed_on_the_server(conn: pgconn.Connection) -> None:
+    statement = await conn.prepare("SELECT 41")
+    assert await conn.fetchval(SERVER_STATEMENTS) == 1
+    del statement  # nothing refers to it any more
+    # Its Close rides along with the next request.
+    assert await conn.fetchval(SERVER_STATEMENTS) == 0
+    # A name of the caller's own stays, dropped or not (EXECUTE can still reach it).
+    named = await conn.prepare("SELECT 42", name="kept_statement")
+    del named
+    assert await conn.fetchval(SERVER_STATEMENTS) == 1
+    assert await conn.fetchval("EXECUTE kept_statement") == 42
+
+
+async def test_a_cursor_keeps_its_dropped_statement_open(conn: pgconn.Connection) -> None:
+    async with conn.transaction():
+        statement = await conn.prepare("SELECT 43 + generate_series(1, 10)")
+        cursor = await statement.cursor()
+        del statement
+        # Closing the statement would close the portal: it stays while the cursor lives.
+        assert await cursor.fetch(3) == [(44,), (45,), (46,)]
+        assert await conn.fetchval(SERVER_STATEMENTS) == 1
+        assert len(await cursor.fetch(100)) == 7
+        del cursor
+        assert await conn.fetchval(SERVER_STATEMENTS) == 0

@@ -7,12 +7,15 @@ parameter encoder and row decoders built for them. The implicit cache of ``fetch
 first, at most ``max_size`` entries, each at most ``max_lifetime`` seconds old, and no query
 longer than ``max_query_size``. Evicted statements are closed on the server with the next
 request the connection sends (their Close messages ride along), never with a round trip of
-their own.
+their own. A statement made by ``Connection.prepare()`` is closed the same way once nothing
+refers to it any more (neither its ``PreparedStatement`` nor a cursor open on it), as asyncpg
+does: dropping prepared statements does not leave them on the server.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 import pgwire
 from pgtypes import ParameterEncoder, Record, RowDecoder, TypeRegistry
@@ -33,6 +36,7 @@ class StatementState:
         "prepared_at",
         "query",
         "registry",
+        "release",
     )
 
     def __init__(
@@ -51,6 +55,9 @@ class StatementState:
         self.registry = registry
         self.prepared_at = prepared_at
         self.closed = False
+        # Set for statements of Connection.prepare(): queues the server-side Close when the
+        # state is garbage (a cached statement is closed by the cache instead).
+        self.release: Callable[[str], None] | None = None
         self.encoder = ParameterEncoder.for_types(registry, param_oids)
         self._decoders: dict[type[Record], RowDecoder] = {}
 
@@ -69,6 +76,12 @@ class StatementState:
         """Bind's result format codes (binary where the registry has a codec)."""
         decoder = self.decoder(Record)
         return () if decoder is None else decoder.result_formats
+
+    def __del__(self) -> None:
+        release = getattr(self, "release", None)
+        if release is not None and not self.closed and self.name:
+            self.closed = True
+            release(self.name)
 
     def __repr__(self) -> str:
         return f"<StatementState {self.name or '(unnamed)'} {self.query[:40]!r}>"

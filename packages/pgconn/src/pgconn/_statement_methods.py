@@ -60,7 +60,10 @@ class StatementMethods(_Base):
             query: the SQL text, with ``$1``, ``$2``... parameters.
             name: the statement's server-side name (reachable with ``EXECUTE name``); by
                 default a generated one, or the unnamed statement when the statement cache
-                is off (``statement_cache_size=0``, for PgBouncer in transaction mode).
+                is off (``statement_cache_size=0``, for PgBouncer in transaction mode). A
+                statement with a generated name is closed on the server once it is dropped
+                (no reference to it or to a cursor on it is left); a name of the caller's
+                stays for the session.
             timeout: seconds for preparing (and introspecting unknown types).
             record_class: the class of the rows it returns (``None``: the connection's);
                 typed, so the statement is a ``PreparedStatement[R]``.
@@ -80,6 +83,10 @@ class StatementMethods(_Base):
                 name if name is not None else (self._statement_name() if self._cache.enabled else "")
             )
             state = await self._describe(query, statement_name)
+            if name is None:
+                # A generated name nobody can know: closed on the server with a later request
+                # once the statement is dropped. A name the caller chose stays (EXECUTE name).
+                state.release = self._cache.to_close.append
             return PreparedStatement(
                 cast("Connection", self), state, self._record_class if record_class is None else record_class
             )
