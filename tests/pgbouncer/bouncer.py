@@ -9,7 +9,8 @@ Clients log in to PgBouncer with SCRAM-SHA-256 as one of the server's password r
 name and password are in the ``auth_file``), and PgBouncer logs in to the server as that role,
 with SCRAM too, into the one database it serves (:data:`DATABASE_ALIAS` on PgBouncer's side).
 
-:class:`StatementLog` reads the server's log for the statements the server was asked to
+:class:`Hog` moves another client of a transaction-mode PgBouncer to another server
+connection. :class:`StatementLog` reads the server's log for the statements the server was asked to
 prepare: with ``log_min_duration_statement = 0`` on the database, the server logs every
 Parse, Bind and Execute with the statement's name (``<unnamed>`` for the unnamed statement).
 
@@ -20,11 +21,13 @@ Other test directories reuse this module and the fixtures of ``tests/pgbouncer/c
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
+import pgasync
 from pgasync.cluster import Cluster
 from pgasync.cluster._osuser import server_account
 from pgasync.cluster._server import LOOPBACK_HOST, free_port
@@ -40,12 +44,14 @@ from pgasync.cluster._server import LOOPBACK_HOST, free_port
 __all__ = [
     "DATABASE_ALIAS",
     "INSTALL_HINT",
+    "Hog",
     "PgBouncer",
     "PgBouncerError",
     "PoolMode",
     "StatementLog",
     "find_pgbouncer",
     "pgbouncer_version",
+    "run_client_process",
 ]
 
 PoolMode = Literal["session", "transaction", "statement"]
@@ -169,7 +175,6 @@ class PgBouncer:
             "default_pool_size": self.pool_size,
             "max_client_conn": 100,
             "server_login_retry": 1,
-            "admin_users": self.user,
         }
         if self.max_prepared_statements is not None:
             settings["max_prepared_statements"] = self.max_prepared_statements
@@ -272,10 +277,43 @@ class PgBouncer:
         text = "&".join(f"{key}={quote(str(value), safe='')}" for key, value in query.items())
         return f"postgresql://{netloc}/{DATABASE_ALIAS}?{text}"
 
-    def admin_dsn(self) -> str:
-        """A URI for PgBouncer's admin console (database ``pgbouncer``; simple queries only)."""
-        netloc = f"{quote(self.user, safe='')}:{quote(self.password, safe='')}@{LOOPBACK_HOST}:{self.port}"
-        return f"postgresql://{netloc}/pgbouncer?sslmode=disable"
+
+# One application process: connects with the default settings, runs one query, prints the
+# server error it got (or null) as JSON.
+_CLIENT_PROCESS = """
+import asyncio, json, sys
+import pgasync
+
+async def main():
+    connection = await pgasync.connect(sys.argv[1])
+    try:
+        await connection.fetchval("SELECT $1::int + 1", 1)
+    except pgasync.PostgresError as error:
+        return {"class": type(error).__name__, "sqlstate": error.sqlstate, "text": str(error)}
+    finally:
+        await connection.close()
+    return None
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def run_client_process(bouncer: PgBouncer) -> dict[str, str] | None:
+    """Run one query through ``bouncer`` in a new Python process, with pgasync's defaults.
+
+    Returns:
+        None when it worked, else the server error's ``class``, ``sqlstate`` and ``text``.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _CLIENT_PROCESS, bouncer.dsn()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, str] | None = json.loads(done.stdout)
+    return result
 
 
 _LOGGED_STEP = re.compile(
@@ -308,3 +346,30 @@ class StatementLog:
     def named_statements(self) -> set[str]:
         """The names of the named statements the server prepared, bound or executed."""
         return {name for _, name in self.steps() if name != "<unnamed>"}
+
+
+class Hog:
+    """A client that holds a server connection of PgBouncer in an open transaction.
+
+    PgBouncer reuses its most recently released server connection first (LIFO, the default
+    ``server_round_robin = 0``), so :meth:`take` holds the server connection that another
+    client used last, and that client's next request goes to another server connection.
+    """
+
+    def __init__(self, connection: pgasync.Connection) -> None:
+        self.connection = connection
+        self._transaction: pgasync.Transaction | None = None
+
+    async def take(self) -> int:
+        """BEGIN: hold the server connection released last; its backend pid."""
+        assert self._transaction is None
+        self._transaction = self.connection.transaction()
+        await self._transaction.start()
+        pid: int = await self.connection.fetchval("SELECT pg_backend_pid()")
+        return pid
+
+    async def give(self) -> None:
+        """COMMIT: give the server connection back."""
+        assert self._transaction is not None
+        transaction, self._transaction = self._transaction, None
+        await transaction.commit()

@@ -9,34 +9,11 @@ process used (``DuplicatePreparedStatementError``). Both errors say what to set.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 import pgasync
-from tests.pgbouncer.bouncer import PgBouncer
+from tests.pgbouncer.bouncer import run_client_process
 from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
-
-# One application process: connects with the default settings, runs one query, prints the
-# error it got (or null) as JSON.
-_WORKER = """
-import asyncio, json, sys
-import pgasync
-
-async def main():
-    connection = await pgasync.connect(sys.argv[1])
-    try:
-        await connection.fetchval("SELECT $1::int + 1", 1)
-    except pgasync.PostgresError as error:
-        return {"class": type(error).__name__, "sqlstate": error.sqlstate, "text": str(error)}
-    finally:
-        await connection.close()
-    return None
-
-print(json.dumps(asyncio.run(main())))
-"""
 
 
 def assert_explains_the_settings(text: str) -> None:
@@ -65,25 +42,12 @@ async def test_statement_missing_on_the_next_server_session(
     assert await client.fetchval("SELECT 'still usable'") == "still usable"
 
 
-def run_worker(bouncer: PgBouncer) -> dict[str, str] | None:
-    done = subprocess.run(
-        [sys.executable, "-c", _WORKER, bouncer.dsn()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, str] | None = json.loads(done.stdout)
-    return result
-
-
 def test_statement_already_exists_for_a_second_process(make_pgbouncer: MakePgBouncer) -> None:
     # One server session: both processes' first statement, __pgconn_stmt_1__, lands on it, and
     # in transaction mode PgBouncer does not clean a session when its client disconnects.
     bouncer = make_pgbouncer(pool_mode="transaction", pool_size=1)
-    assert run_worker(bouncer) is None
-    error = run_worker(bouncer)
+    assert run_client_process(bouncer) is None
+    error = run_client_process(bouncer)
     assert error is not None
     assert error["class"] == "DuplicatePreparedStatementError" and error["sqlstate"] == "42P05"
     assert '"__pgconn_stmt_1__" already exists' in error["text"]
@@ -94,5 +58,5 @@ def test_session_mode_cleans_up_between_clients(make_pgbouncer: MakePgBouncer) -
     # The same two processes in session mode: PgBouncer runs DISCARD ALL (server_reset_query)
     # when a client leaves, so the second process's statement of the same name is no clash.
     bouncer = make_pgbouncer(pool_mode="session", pool_size=1)
-    assert run_worker(bouncer) is None
-    assert run_worker(bouncer) is None
+    assert run_client_process(bouncer) is None
+    assert run_client_process(bouncer) is None

@@ -1,11 +1,9 @@
 """Every query form through PgBouncer in transaction pooling mode, with ``statement_cache_size=0``.
 
 PgBouncer hands each transaction to whichever server connection is free. A second client, the
-:class:`Hog`, makes a client's consecutive requests land on different server connections:
-PgBouncer reuses its most recently released server connection first (LIFO, the default
-``server_round_robin = 0``), so the hog's ``BEGIN`` takes the server connection the client
-just used and the client's next request goes to the other one. ``test_hog_moves_the_client``
-checks that this really happens; the other tests rely on it.
+:class:`~tests.pgbouncer.bouncer.Hog`, makes a client's consecutive requests land on different
+server connections; ``test_hog_moves_the_client`` checks that this really happens, the other
+tests rely on it.
 
 After each test the server's log (``log_min_duration_statement = 0`` on the database) must
 show Parse, Bind and Execute steps, none of them of a named statement.
@@ -13,6 +11,7 @@ show Parse, Bind and Execute steps, none of them of a named statement.
 
 from __future__ import annotations
 
+import decimal
 import io
 import itertools
 import json
@@ -21,32 +20,10 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 import pgasync
-from tests.pgbouncer.bouncer import PgBouncer, StatementLog
+from tests.pgbouncer.bouncer import Hog, PgBouncer, StatementLog
 from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
 
 _tables = itertools.count(1)
-
-
-class Hog:
-    """A client that holds a server connection of PgBouncer in an open transaction."""
-
-    def __init__(self, connection: pgasync.Connection) -> None:
-        self.connection = connection
-        self._transaction: pgasync.Transaction | None = None
-
-    async def take(self) -> int:
-        """BEGIN: hold the server connection released last; its backend pid."""
-        assert self._transaction is None
-        self._transaction = self.connection.transaction()
-        await self._transaction.start()
-        pid: int = await self.connection.fetchval("SELECT pg_backend_pid()")
-        return pid
-
-    async def give(self) -> None:
-        """COMMIT: give the server connection back."""
-        assert self._transaction is not None
-        transaction, self._transaction = self._transaction, None
-        await transaction.commit()
 
 
 @pytest.fixture
@@ -220,7 +197,7 @@ async def test_type_introspection_and_codecs(client: pgasync.Connection, hog: Ho
     assert await client.fetchval("SELECT 'happy'::mood") == "happy"
     await hog.take()
     pair = await client.fetchval("SELECT ROW(1.5, 'EUR')::money_pair")
-    assert (pair["amount"], pair["currency"]) == (pgasync_decimal("1.5"), "EUR")
+    assert (pair["amount"], pair["currency"]) == (decimal.Decimal("1.5"), "EUR")
     assert await client.fetchval("SELECT $1::mood[]", ["sad", "ok"]) == ["sad", "ok"]
     await hog.give()
     await client.set_type_codec("mood", encoder=str.lower, decoder=str.upper)
@@ -231,9 +208,3 @@ async def test_type_introspection_and_codecs(client: pgasync.Connection, hog: Ho
     await hog.give()
     await client.reset_type_codec("mood")
     assert await client.fetchval("SELECT 'sad'::mood") == "sad"
-
-
-def pgasync_decimal(text: str) -> object:
-    import decimal
-
-    return decimal.Decimal(text)
