@@ -56,13 +56,18 @@ class ConnectThrough(Protocol):
     async def __call__(self, bouncer: PgBouncer, **options: Any) -> pgasync.Connection: ...
 
 
-@pytest.fixture(scope="session")
-def pgbouncer_program() -> str:
-    """The ``pgbouncer`` program, or a skip saying how to install it."""
+def require_pgbouncer() -> str:
+    """The ``pgbouncer`` program; skips the test, saying how to install it, when there is none."""
     program = find_pgbouncer()
     if program is None:
         pytest.skip(INSTALL_HINT)
     return program
+
+
+@pytest.fixture(scope="session")
+def pgbouncer_program() -> str:
+    """The ``pgbouncer`` program, or a skip saying how to install it."""
+    return require_pgbouncer()
 
 
 @pytest.fixture(scope="session")

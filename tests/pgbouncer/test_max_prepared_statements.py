@@ -3,14 +3,14 @@
 PgBouncer then keeps track of the named statements its clients prepare (protocol-level Parse,
 Bind, Describe, Close), prepares them under names of its own on whichever server connection
 runs them, so pgasync's default statement cache works in transaction mode. Skipped with an
-older PgBouncer, which has no such setting (Debian 12 ships 1.18).
+older PgBouncer, which has no such setting and refuses to start with it (Debian 12 ships 1.18).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.pgbouncer.bouncer import Hog, PgBouncer, StatementLog, run_client_process
+from tests.pgbouncer.bouncer import Hog, PgBouncer, PgBouncerError, StatementLog, run_client_process
 from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
 
 _FIRST_VERSION = (1, 21, 0)
@@ -49,3 +49,12 @@ async def test_statement_cache_across_server_switches(
 def test_two_processes_with_the_same_statement_names(bouncer: PgBouncer) -> None:
     assert run_client_process(bouncer) is None
     assert run_client_process(bouncer) is None  # its __pgconn_stmt_1__ is no clash any more
+
+
+def test_older_pgbouncer_refuses_the_setting(
+    make_pgbouncer: MakePgBouncer, pgbouncer_version: tuple[int, int, int]
+) -> None:
+    if pgbouncer_version >= _FIRST_VERSION:
+        pytest.skip("this PgBouncer has max_prepared_statements")
+    with pytest.raises(PgBouncerError, match="unknown parameter: pgbouncer/max_prepared_statements"):
+        make_pgbouncer(pool_mode="transaction", max_prepared_statements=100)
