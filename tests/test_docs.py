@@ -4,7 +4,8 @@ and its assertions hold.
 docs/pgconn.md's and docs/pgpool.md's examples are bodies of ``async def example(dsn)``, run
 against the session's real server; each must leave behind no connection and nothing in the
 ``public`` schema.
-(docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output.)
+(docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output;
+docs/pgbouncer.md's run through a real PgBouncer in tests/pgbouncer/test_docs_page.py.)
 """
 
 from __future__ import annotations
@@ -58,7 +59,12 @@ def test_pgtypes_example_runs(index: int) -> None:
 
 PGCONN_EXAMPLES = examples("pgconn.md")
 PGPOOL_EXAMPLES = examples("pgpool.md")
-LIVE_EXAMPLES = {"pgconn.md": PGCONN_EXAMPLES, "pgpool.md": PGPOOL_EXAMPLES}
+PGBOUNCER_EXAMPLES = examples("pgbouncer.md")
+LIVE_EXAMPLES = {
+    "pgconn.md": PGCONN_EXAMPLES,
+    "pgpool.md": PGPOOL_EXAMPLES,
+    "pgbouncer.md": PGBOUNCER_EXAMPLES,
+}
 
 # What an example may leave behind: other client sessions, and objects in the public schema.
 _SESSIONS = (
