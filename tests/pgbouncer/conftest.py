@@ -23,7 +23,8 @@ Another directory's ``conftest.py`` reuses them with
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import pytest
@@ -100,11 +101,27 @@ def bouncer_database(cluster: Cluster, bouncer_user: ServerUser) -> str:
     return BOUNCER_DATABASE
 
 
+async def wait_for_no_server_sessions(cluster: Cluster, database: str, timeout: float = 10.0) -> None:
+    """Wait until no backend serves ``database`` (a stopped PgBouncer's sessions take a moment)."""
+    watcher = await pgasync.connect(cluster.dsn(), statement_cache_size=0)
+    try:
+        for _ in range(int(timeout / 0.05)):
+            if not await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database
+            ):
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"server sessions in {database} outlived their PgBouncer")
+    finally:
+        await watcher.close()
+
+
 @pytest.fixture
-def make_pgbouncer(
+async def make_pgbouncer(
     pgbouncer_program: str, cluster: Cluster, bouncer_database: str, bouncer_user: ServerUser
-) -> Iterator[MakePgBouncer]:
-    """PgBouncers in front of ``bouncer_database``, each stopped after the test."""
+) -> AsyncIterator[MakePgBouncer]:
+    """PgBouncers in front of ``bouncer_database``, each stopped after the test (and its server
+    sessions gone, so that later tests see none of them)."""
     started: list[PgBouncer] = []
     password = bouncer_user.password
     assert password is not None
@@ -122,6 +139,8 @@ def make_pgbouncer(
     finally:
         for bouncer in started:
             bouncer.stop()
+        if started:
+            await wait_for_no_server_sessions(cluster, bouncer_database)
 
 
 @pytest.fixture
