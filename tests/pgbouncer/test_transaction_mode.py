@@ -208,3 +208,17 @@ async def test_type_introspection_and_codecs(client: pgasync.Connection, hog: Ho
     await hog.give()
     await client.reset_type_codec("mood")
     assert await client.fetchval("SELECT 'sad'::mood") == "sad"
+
+
+async def test_timeout_cancels_through_pgbouncer(client: pgasync.Connection, hog: Hog) -> None:
+    # The CancelRequest goes to PgBouncer, which passes it to the server session running it.
+    with pytest.raises(TimeoutError):
+        await client.fetchval("SELECT pg_sleep($1::float8)", 30.0, timeout=0.5)
+    await hog.take()
+    assert await client.fetchval("SELECT $1::int", 7, timeout=10) == 7
+    await hog.give()
+    # The interrupted statement is over: no server session still runs it.
+    running = (
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(%'"
+    )
+    assert await client.fetchval(running) == 0
