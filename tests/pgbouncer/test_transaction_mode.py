@@ -222,3 +222,18 @@ async def test_timeout_cancels_through_pgbouncer(client: pgasync.Connection, hog
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(%'"
     )
     assert await client.fetchval(running) == 0
+
+
+async def test_set_outside_a_transaction_stays_on_the_server_session(
+    client: pgasync.Connection, hog: Hog
+) -> None:
+    # Why docs/pgbouncer.md advises SET LOCAL: a plain SET belongs to the server session, and
+    # the next client there inherits it, while the client that set it may move on.
+    await client.execute("SET work_mem = '7MB'")
+    await hog.take()  # the server session the SET ran on
+    assert await hog.connection.fetchval("SHOW work_mem") == "7MB"
+    assert await client.fetchval("SHOW work_mem") != "7MB"  # the other server session
+    async with client.transaction():
+        await client.execute("SET LOCAL work_mem = '9MB'")
+        assert await client.fetchval("SHOW work_mem") == "9MB"
+    await hog.give()
