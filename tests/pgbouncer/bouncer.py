@@ -14,8 +14,8 @@ connection. :class:`StatementLog` reads the server's log for the statements the 
 prepare: with ``log_min_duration_statement = 0`` on the database, the server logs every
 Parse, Bind and Execute with the statement's name (``<unnamed>`` for the unnamed statement).
 
-Other test directories reuse this module and the fixtures of ``tests/pgbouncer/conftest.py``
-(import them into their own ``conftest.py``).
+Other test directories reuse this module and the fixtures of :mod:`tests.pgbouncer.fixtures`
+(imported into their own ``conftest.py``).
 """
 
 from __future__ import annotations

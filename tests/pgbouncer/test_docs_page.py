@@ -16,7 +16,7 @@ import pytest
 
 import pgasync
 from tests.pgbouncer.bouncer import StatementLog
-from tests.pgbouncer.conftest import MakePgBouncer
+from tests.pgbouncer.fixtures import MakePgBouncer
 from tests.test_docs import DOCS, PGBOUNCER_EXAMPLES, pgconn_example
 
 # Settings that depend on the machine: the fixture sets its own.

@@ -9,7 +9,7 @@ import pytest
 
 from tests.pgbouncer import bouncer as bouncer_module
 from tests.pgbouncer.bouncer import PgBouncer
-from tests.pgbouncer.conftest import MakePgBouncer, require_pgbouncer
+from tests.pgbouncer.fixtures import MakePgBouncer, require_pgbouncer
 
 
 def test_skips_with_how_to_install_when_absent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 import pgasync
 from tests.pgbouncer.bouncer import run_client_process
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 
 def assert_explains_the_settings(text: str) -> None:

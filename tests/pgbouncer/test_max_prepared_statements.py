@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.pgbouncer.bouncer import Hog, PgBouncer, PgBouncerError, StatementLog, run_client_process
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 _FIRST_VERSION = (1, 21, 0)
 

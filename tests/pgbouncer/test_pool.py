@@ -15,7 +15,7 @@ import itertools
 
 import pgasync
 from tests.pgbouncer.bouncer import PgBouncer, StatementLog
-from tests.pgbouncer.conftest import MakePgBouncer
+from tests.pgbouncer.fixtures import MakePgBouncer
 
 _RESET_QUERY_START = "statement: SELECT pg_advisory_unlock_all();"
 _tables = itertools.count(1)

@@ -13,7 +13,7 @@ import io
 
 import pgasync
 from tests.pgbouncer.bouncer import PgBouncer, StatementLog
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 
 async def test_query_forms_with_the_statement_cache(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import pgasync
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 
 async def test_tracked_parameter_is_applied(

@@ -11,7 +11,7 @@ import pytest
 
 import pgasync
 from tests.pgbouncer.bouncer import StatementLog
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 
 async def test_queries_work_and_transactions_are_refused(

@@ -21,7 +21,7 @@ import pytest
 
 import pgasync
 from tests.pgbouncer.bouncer import Hog, PgBouncer, StatementLog
-from tests.pgbouncer.conftest import ConnectThrough, MakePgBouncer
+from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
 
 _tables = itertools.count(1)
 
