@@ -21,6 +21,7 @@ Other test directories reuse this module and the fixtures of :mod:`tests.pgbounc
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -44,6 +45,7 @@ from pgasync.cluster._server import LOOPBACK_HOST, free_port
 __all__ = [
     "DATABASE_ALIAS",
     "INSTALL_HINT",
+    "PREPARED_STATEMENTS_VERSION",
     "Hog",
     "PgBouncer",
     "PgBouncerError",
@@ -68,6 +70,8 @@ INSTALL_HINT = (
 _KNOWN_LOCATIONS = ("/usr/sbin/pgbouncer", "/usr/local/sbin/pgbouncer")
 _VERSION = re.compile(r"PgBouncer (\d+)\.(\d+)(?:\.(\d+))?")
 _START_TIMEOUT = 10.0
+#: The first PgBouncer with ``max_prepared_statements``.
+PREPARED_STATEMENTS_VERSION = (1, 21, 0)
 _STOP_TIMEOUT = 10.0
 
 
@@ -86,6 +90,7 @@ def find_pgbouncer() -> str | None:
     return None
 
 
+@functools.cache
 def pgbouncer_version(program: str) -> tuple[int, int, int]:
     """``(major, minor, patch)`` of the ``pgbouncer`` at ``program`` (``pgbouncer --version``).
 
@@ -124,8 +129,9 @@ class PgBouncer:
         password: its password.
         pool_mode: ``session``, ``transaction`` or ``statement``.
         pool_size: ``default_pool_size``: server connections per user and database.
-        max_prepared_statements: PgBouncer's setting of that name (1.21 and later), or None
-            to leave it out of the configuration.
+        max_prepared_statements: PgBouncer's setting of that name (1.21 and later). 0, the
+            default, is written only for a PgBouncer that has the setting (its default is 200
+            from 1.22 on), so that named statements are never kept unless a test asks.
         settings: further ``[pgbouncer]`` settings, written after the ones above.
     """
 
@@ -139,7 +145,7 @@ class PgBouncer:
         *,
         pool_mode: PoolMode = "transaction",
         pool_size: int = 2,
-        max_prepared_statements: int | None = None,
+        max_prepared_statements: int = 0,
         settings: Mapping[str, str | int] | None = None,
     ) -> None:
         self.program = program
@@ -176,7 +182,7 @@ class PgBouncer:
             "max_client_conn": 100,
             "server_login_retry": 1,
         }
-        if self.max_prepared_statements is not None:
+        if self.max_prepared_statements or pgbouncer_version(self.program) >= PREPARED_STATEMENTS_VERSION:
             settings["max_prepared_statements"] = self.max_prepared_statements
         settings.update(self.settings)
         lines = ["[databases]", f"{DATABASE_ALIAS} = {server}", "", "[pgbouncer]"]

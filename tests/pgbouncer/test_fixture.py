@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.pgbouncer import bouncer as bouncer_module
-from tests.pgbouncer.bouncer import PgBouncer
+from tests.pgbouncer.bouncer import PREPARED_STATEMENTS_VERSION, PgBouncer
 from tests.pgbouncer.fixtures import MakePgBouncer, require_pgbouncer
 
 
@@ -38,15 +38,18 @@ def test_configuration_and_stop(make_pgbouncer: MakePgBouncer) -> None:
     bouncer.stop()  # idempotent
 
 
-def test_config_text(make_pgbouncer: MakePgBouncer) -> None:
+def test_config_text(make_pgbouncer: MakePgBouncer, pgbouncer_version: tuple[int, int, int]) -> None:
     bouncer = make_pgbouncer(pool_mode="transaction", pool_size=2, settings={"max_client_conn": 7})
     text = bouncer.config_text(Path("/etc/x"))
     assert "pool_mode = transaction\n" in text
     assert "default_pool_size = 2\n" in text
     assert text.count("max_client_conn") == 1 and "max_client_conn = 7\n" in text
     assert "auth_file = /etc/x/userlist.txt\n" in text
-    assert "max_prepared_statements" not in text
+    # Written (as 0) only where the setting exists: 1.18 refuses to start with it.
+    has_setting = pgbouncer_version >= PREPARED_STATEMENTS_VERSION
+    assert ("max_prepared_statements = 0\n" in text) == has_setting
+    assert ("max_prepared_statements" in text) == has_setting
     with pytest.raises(ValueError, match="line break"):
-        PgBouncer("pgbouncer", bouncer.cluster, "db", "u", "p", settings={"x": "a\nb"}).config_text(
+        PgBouncer(bouncer.program, bouncer.cluster, "db", "u", "p", settings={"x": "a\nb"}).config_text(
             Path("/x")
         )

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pgbouncer.bouncer import Hog, PgBouncer, PgBouncerError, StatementLog, run_client_process
+from tests.pgbouncer.bouncer import (
+    PREPARED_STATEMENTS_VERSION,
+    Hog,
+    PgBouncer,
+    PgBouncerError,
+    StatementLog,
+    run_client_process,
+)
 from tests.pgbouncer.fixtures import ConnectThrough, MakePgBouncer
-
-_FIRST_VERSION = (1, 21, 0)
 
 
 @pytest.fixture
 def bouncer(make_pgbouncer: MakePgBouncer, pgbouncer_version: tuple[int, int, int]) -> PgBouncer:
     """Transaction mode, two server connections, ``max_prepared_statements = 100``."""
-    if pgbouncer_version < _FIRST_VERSION:
+    if pgbouncer_version < PREPARED_STATEMENTS_VERSION:
         have = ".".join(map(str, pgbouncer_version))
         pytest.skip(f"max_prepared_statements needs PgBouncer 1.21 or later; this one is {have}")
     return make_pgbouncer(pool_mode="transaction", pool_size=2, max_prepared_statements=100)
@@ -54,7 +59,7 @@ def test_two_processes_with_the_same_statement_names(bouncer: PgBouncer) -> None
 def test_older_pgbouncer_refuses_the_setting(
     make_pgbouncer: MakePgBouncer, pgbouncer_version: tuple[int, int, int]
 ) -> None:
-    if pgbouncer_version >= _FIRST_VERSION:
+    if pgbouncer_version >= PREPARED_STATEMENTS_VERSION:
         pytest.skip("this PgBouncer has max_prepared_statements")
     with pytest.raises(PgBouncerError, match="unknown parameter: pgbouncer/max_prepared_statements"):
         make_pgbouncer(pool_mode="transaction", max_prepared_statements=100)
