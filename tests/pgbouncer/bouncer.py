@@ -130,8 +130,8 @@ class PgBouncer:
         pool_mode: ``session``, ``transaction`` or ``statement``.
         pool_size: ``default_pool_size``: server connections per user and database.
         max_prepared_statements: PgBouncer's setting of that name (1.21 and later). 0, the
-            default, is written only for a PgBouncer that has the setting (its default is 200
-            from 1.22 on), so that named statements are never kept unless a test asks.
+            default, is written only for a PgBouncer that has the setting (it is on by
+            default from 1.24 on), so that named statements are never kept unless a test asks.
         settings: further ``[pgbouncer]`` settings, written after the ones above.
     """
 
