@@ -1,11 +1,11 @@
-"""Every Python example in docs/pgwire.md, docs/pgtypes.md, docs/pgconn.md, docs/pgpool.md and
-docs/sqlalchemy.md runs and its assertions hold.
+"""Every Python example in docs/pgwire.md, docs/pgtypes.md, docs/pgconn.md, docs/pgpool.md,
+docs/opentelemetry.md and docs/sqlalchemy.md runs and its assertions hold.
 
-docs/pgconn.md's, docs/pgpool.md's and docs/sqlalchemy.md's examples are bodies of
-``async def example(dsn)``, run
-against the session's real server; each must leave behind no connection and nothing in the
+The examples of docs/pgconn.md, docs/pgpool.md, docs/opentelemetry.md and docs/sqlalchemy.md
+are bodies of ``async def example(dsn)``, run against the session's real server; each must leave behind no connection and nothing in the
 ``public`` schema.
-(docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output.)
+(docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output;
+docs/pgbouncer.md's run through a real PgBouncer in tests/pgbouncer/test_docs_page.py.)
 """
 
 from __future__ import annotations
@@ -61,11 +61,13 @@ PGCONN_EXAMPLES = examples("pgconn.md")
 PGPOOL_EXAMPLES = examples("pgpool.md")
 OPENTELEMETRY_EXAMPLES = examples("opentelemetry.md")
 SQLALCHEMY_EXAMPLES = examples("sqlalchemy.md")
+PGBOUNCER_EXAMPLES = examples("pgbouncer.md")
 LIVE_EXAMPLES = {
     "pgconn.md": PGCONN_EXAMPLES,
     "pgpool.md": PGPOOL_EXAMPLES,
     "opentelemetry.md": OPENTELEMETRY_EXAMPLES,
     "sqlalchemy.md": SQLALCHEMY_EXAMPLES,
+    "pgbouncer.md": PGBOUNCER_EXAMPLES,
 }
 
 # What an example may leave behind: other client sessions, and objects in the public schema.

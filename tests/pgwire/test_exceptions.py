@@ -530,12 +530,13 @@ def test_pickle_round_trip(message: PostgresMessage) -> None:
 def test_pgbouncer_note_added(code: str) -> None:
     error = PostgresError.new({"C": code, "M": "prepared statement problem"})
     assert error.hint is not None
-    assert "pgbouncer" in error.hint
+    assert "PgBouncer" in error.hint
     assert "statement_cache_size=0" in error.hint
+    assert "max_prepared_statements" in error.hint
     with_hint = PostgresError.new({"C": code, "M": "m", "H": "server hint"})
     assert with_hint.hint is not None
     assert with_hint.hint.startswith("server hint\n\n")
-    assert "pgbouncer" in with_hint.hint
+    assert "PgBouncer" in with_hint.hint
 
 
 def test_pgbouncer_note_only_for_those_codes() -> None:

@@ -53,11 +53,13 @@ _FIELD_NAMES: Mapping[str, str] = {
 # these two SQLSTATEs: 42P05 duplicate_prepared_statement, 26000 invalid_sql_statement_name.
 _PGBOUNCER_SQLSTATES = frozenset({"42P05", "26000"})
 _PGBOUNCER_NOTE = (
-    "NOTE: this often means that a connection pooler such as pgbouncer runs in transaction or "
+    "NOTE: this often means that a connection pooler such as PgBouncer runs in transaction or "
     "statement pool mode, in which consecutive queries of one client may reach different server "
     "sessions, so a named prepared statement is missing on one or already exists on another. "
-    "Either use the pooler's session mode, or connect with statement_cache_size=0 so that queries "
-    "use the unnamed statement instead of cached named ones."
+    "Connect with statement_cache_size=0 (connect() or create_pool()) so that queries use the "
+    "unnamed statement instead of cached named ones; or, with PgBouncer 1.21 or later, set "
+    "max_prepared_statements to more than 0 in pgbouncer.ini so that PgBouncer itself keeps "
+    "prepared statements across server sessions; or use the pooler's session mode."
 )
 
 

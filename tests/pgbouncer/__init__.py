@@ -1,0 +1,1 @@
+"""Tests through a real PgBouncer; :mod:`tests.pgbouncer.bouncer` runs one for any test directory."""
