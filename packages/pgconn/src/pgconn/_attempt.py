@@ -16,6 +16,7 @@ from pgconn._channel_binding import server_end_point_hash
 from pgconn._parameters import Address, ConnectionParameters
 from pgconn._passfile import find_password, resolve_password
 from pgconn._protocol import WireProtocol
+from pgconn._protocol_version import protocol_version_name
 from pgwire import (
     AuthenticationCleartextPassword,
     AuthenticationMD5Password,
@@ -25,10 +26,16 @@ from pgwire import (
     AuthenticationSASLContinue,
     AuthenticationSASLFinal,
     ErrorResponse,
+    NegotiateProtocolVersion,
     ReadyForQuery,
     SSLResponse,
 )
-from pgwire.exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from pgwire.exceptions import (
+    ClientCannotConnectError,
+    ConnectionDoesNotExistError,
+    InterfaceError,
+    PostgresError,
+)
 
 __all__ = ["TlsRefusedError", "open_connection", "uses_tls"]
 
@@ -84,11 +91,29 @@ def _channel_binding_data(protocol: WireProtocol) -> bytes | None:
     return server_end_point_hash(ssl_object.getpeercert(binary_form=True))
 
 
-async def _authenticate(protocol: WireProtocol, authenticator: pgwire.ClientAuthenticator) -> None:
+def _check_negotiated(protocol: WireProtocol, minimum: int) -> None:
+    """After NegotiateProtocolVersion: the version the server offers must be ``minimum`` or newer.
+
+    "Protocol versions": the client may go on with the version offered or close the
+    connection; below ``min_protocol_version`` it closes, before any password is sent.
+    """
+    offered = protocol.wire.protocol_version
+    if offered < minimum:
+        raise ClientCannotConnectError.client_side(
+            f"the server only supports protocol version {protocol_version_name(offered)}, but "
+            f"min_protocol_version was set to {protocol_version_name(minimum)}"
+        )
+
+
+async def _authenticate(
+    protocol: WireProtocol, authenticator: pgwire.ClientAuthenticator, minimum_version: int
+) -> None:
     """Answer the server's authentication requests until ReadyForQuery."""
     while True:
         event = await protocol.next_event()
-        if isinstance(event, AuthenticationOk):
+        if isinstance(event, NegotiateProtocolVersion):
+            _check_negotiated(protocol, minimum_version)
+        elif isinstance(event, AuthenticationOk):
             authenticator.ok()
         elif isinstance(event, AuthenticationCleartextPassword):
             protocol.send(pgwire.PasswordMessage(authenticator.cleartext()))
@@ -135,6 +160,8 @@ async def open_connection(
         PostgresError: the server refused the connection (wrong password, no such database, ...).
         pgwire.AuthenticationError: the server could not prove it knows the password.
         InterfaceError: an authentication method this client does not support.
+        ClientCannotConnectError: the server offered a protocol version below
+            ``min_protocol_version``.
     """
     loop = asyncio.get_running_loop()
     direct = tls if tls is not None and params.direct_tls else None
@@ -149,11 +176,12 @@ async def open_connection(
             password = find_password(params.passfile, address, params.database, params.user)
         startup = [("user", params.user), ("database", params.database), ("client_encoding", "UTF8")]
         startup.extend(params.server_settings.items())
-        protocol.send(pgwire.StartupMessage(tuple(startup)))
+        versions = params.protocol_versions
+        protocol.send(pgwire.StartupMessage(tuple(startup), protocol_version=versions.maximum))
         authenticator = pgwire.ClientAuthenticator(
             params.user, password, channel_binding_data=_channel_binding_data(protocol)
         )
-        await _authenticate(protocol, authenticator)
+        await _authenticate(protocol, authenticator, versions.minimum)
     except BaseException:
         protocol.abort()
         raise

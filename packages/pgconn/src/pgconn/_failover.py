@@ -228,6 +228,8 @@ async def connect(
     load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
+    min_protocol_version: str | None = ...,
+    max_protocol_version: str | None = ...,
 ) -> ConnectionT: ...
 
 
@@ -257,6 +259,8 @@ async def connect(
     load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
+    min_protocol_version: str | None = ...,
+    max_protocol_version: str | None = ...,
 ) -> Connection: ...
 
 
@@ -286,12 +290,17 @@ async def connect(
     load_balance_hosts: str | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
+    min_protocol_version: str | None = None,
+    max_protocol_version: str | None = None,
 ) -> ConnectionT:
     """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
 
     See ``docs/pgconn.md`` for every argument. ``loop`` is accepted for compatibility and ignored:
     the connection always belongs to the running event loop. ``load_balance_hosts`` is libpq's
     (asyncpg has none): ``"random"`` tries the hosts in a random order, new for every call.
+    ``min_protocol_version`` and ``max_protocol_version`` are libpq's too (``"3.0"``, ``"3.2"``,
+    ``"latest"``; default 3.0): ``max_protocol_version="3.2"`` asks PostgreSQL 18 for its
+    longer cancel keys, and an older server answers with 3.0.
 
     Raises:
         ClientConfigurationError: an invalid DSN or option (before any I/O).
@@ -327,6 +336,8 @@ async def connect(
         load_balance_hosts=load_balance_hosts,
         krbsrvname=krbsrvname,
         gsslib=gsslib,
+        min_protocol_version=min_protocol_version,
+        max_protocol_version=max_protocol_version,
     )
 
     def make(protocol: WireProtocol, address: Address, context: Any) -> ConnectionT:
