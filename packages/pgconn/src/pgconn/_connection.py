@@ -145,6 +145,16 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
         key = self._protocol.wire.backend_key
         return key.process_id if key is not None else 0
 
+    def get_protocol_version(self) -> tuple[int, int]:
+        """The frontend/backend protocol version in use, as ``(major, minor)``.
+
+        Returns:
+            ``(3, 0)`` unless ``max_protocol_version`` asked for more and the server agreed:
+            ``(3, 2)`` with PostgreSQL 18 and ``max_protocol_version="3.2"``.
+        """
+        version = self._protocol.wire.protocol_version
+        return (version >> 16, version & 0xFFFF)
+
     def get_server_version(self) -> ServerVersion:
         """The version of the server, parsed once from its ``server_version`` parameter.
 

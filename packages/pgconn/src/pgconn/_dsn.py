@@ -46,6 +46,8 @@ CONNECTION_KEYS = frozenset(
         "sslnegotiation",
         "ssl_min_protocol_version",
         "ssl_max_protocol_version",
+        "min_protocol_version",
+        "max_protocol_version",
         "target_session_attrs",
         "load_balance_hosts",
         "krbsrvname",

@@ -228,6 +228,8 @@ async def connect(
     load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
+    min_protocol_version: str | None = ...,
+    max_protocol_version: str | None = ...,
 ) -> ConnectionT: ...
 
 
@@ -257,6 +259,8 @@ async def connect(
     load_balance_hosts: str | None = ...,
     krbsrvname: str | None = ...,
     gsslib: str | None = ...,
+    min_protocol_version: str | None = ...,
+    max_protocol_version: str | None = ...,
 ) -> Connection: ...
 
 
@@ -286,6 +290,8 @@ async def connect(
     load_balance_hosts: str | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
+    min_protocol_version: str | None = None,
+    max_protocol_version: str | None = None,
 ) -> ConnectionT:
     """Connect to PostgreSQL; asyncpg's ``connect()`` with the same arguments and defaults.
 
@@ -334,6 +340,13 @@ async def connect(
             ``"read-only"`` (default ``PGTARGETSESSIONATTRS``, else ``"any"``).
         load_balance_hosts: libpq's (asyncpg has none): ``"random"`` tries the hosts in a
             random order, new for every call; ``"disable"`` (the default) in the given order.
+        min_protocol_version: libpq's (asyncpg has none): the oldest protocol version
+            accepted after the server's NegotiateProtocolVersion, ``"3.0"``, ``"3.2"`` or
+            ``"latest"`` (default ``PGMINPROTOCOLVERSION``, else 3.0).
+        max_protocol_version: libpq's: the version asked for (default
+            ``PGMAXPROTOCOLVERSION``, else 3.0, or ``latest`` when the minimum is higher);
+            ``"3.2"`` asks PostgreSQL 18 for its longer cancel keys, and an older server
+            answers with 3.0.
         krbsrvname: the Kerberos service name (default ``PGKRBSRVNAME``).
         gsslib: the GSS library, ``"gssapi"`` or ``"sspi"`` (default ``PGGSSLIB``).
 
@@ -374,6 +387,8 @@ async def connect(
         load_balance_hosts=load_balance_hosts,
         krbsrvname=krbsrvname,
         gsslib=gsslib,
+        min_protocol_version=min_protocol_version,
+        max_protocol_version=max_protocol_version,
     )
 
     def make(protocol: WireProtocol, address: Address, context: Any) -> ConnectionT:

