@@ -1,0 +1,251 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The compiled executor of the row plan (see pgtypes._row_plan): DataRow payloads to records in C.
+
+decode_rows(plan, record_class, buffer, starts, ends, out, first) decodes the payloads
+buffer[starts[i]:ends[i]] for i = first, first + 1, ... into records of record_class (a shape
+class of pgtypes.Record) appended to out, and returns the index of the first row it did not
+decode (len(starts) when it decoded them all). A row it does not decode completely (wrong column
+count, lengths that do not add up, invalid UTF-8, a decode function that raised) is left for the
+pure executor, which decodes it or raises the error that names what is wrong: this module never
+raises for the data, and never appends a row it did not finish.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.float cimport PyFloat_FromDouble
+from cpython.list cimport PyList_Append, PyList_GET_ITEM, PyList_GET_SIZE, PyList_New, PyList_SET_ITEM
+from cpython.long cimport (
+    PyLong_AsSsize_t,
+    PyLong_FromLong,
+    PyLong_FromLongLong,
+    PyLong_FromUnsignedLong,
+    PyLong_FromUnsignedLongLong,
+)
+from cpython.ref cimport Py_INCREF, PyObject
+from cpython.unicode cimport PyUnicode_DecodeUTF8
+from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memcpy
+
+cdef extern from *:
+    """
+    static PyObject *pgtypes_new_record(PyObject *cls, Py_ssize_t size) {
+        PyTypeObject *type = (PyTypeObject *)cls;
+        return type->tp_alloc(type, size);
+    }
+    static void pgtypes_set_item(PyObject *record, Py_ssize_t index, PyObject *value) {
+        Py_INCREF(value);
+        PyTuple_SET_ITEM(record, index, value);
+    }
+    """
+    object pgtypes_new_record(object cls, Py_ssize_t size)
+    void pgtypes_set_item(object record, Py_ssize_t index, object value)
+
+cdef enum:
+    MAX_COLUMNS = 1664  # PostgreSQL's MaxTupleAttributeNumber
+
+cdef inline uint16_t be16(const unsigned char *p) noexcept nogil:
+    return <uint16_t>((<uint16_t>p[0] << 8) | p[1])
+
+cdef inline uint32_t be32(const unsigned char *p) noexcept nogil:
+    return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | <uint32_t>p[3]
+
+cdef inline uint64_t be64(const unsigned char *p) noexcept nogil:
+    return (<uint64_t>be32(p) << 32) | be32(p + 4)
+
+cdef inline Py_ssize_t width(unsigned char code) noexcept nogil:
+    if code == b'?' or code == b'c':
+        return 1
+    if code == b'h':
+        return 2
+    if code == b'i' or code == b'I' or code == b'f':
+        return 4
+    if code == b'q' or code == b'Q' or code == b'd':
+        return 8
+    return -1
+
+cdef object fixed_value(unsigned char code, const unsigned char *p):
+    """The value of a fixed-width binary field, as struct.unpack('!' + code) gives it."""
+    cdef uint32_t word
+    cdef uint64_t wide
+    cdef float single
+    cdef double double_value
+    if code == b'i':
+        return PyLong_FromLong(<int32_t>be32(p))
+    if code == b'q':
+        return PyLong_FromLongLong(<int64_t>be64(p))
+    if code == b'h':
+        return PyLong_FromLong(<int16_t>be16(p))
+    if code == b'd':
+        wide = be64(p)
+        memcpy(&double_value, &wide, 8)
+        return PyFloat_FromDouble(double_value)
+    if code == b'f':
+        word = be32(p)
+        memcpy(&single, &word, 4)
+        return PyFloat_FromDouble(single)
+    if code == b'?':
+        return p[0] != 0
+    if code == b'I':
+        return PyLong_FromUnsignedLong(be32(p))
+    if code == b'c':
+        return PyBytes_FromStringAndSize(<const char *>p, 1)
+    return PyLong_FromUnsignedLongLong(be64(p))  # 'Q'
+
+cdef object array_value(unsigned char element, uint32_t element_oid, const unsigned char *p,
+                        Py_ssize_t size, object decode):
+    """A one-dimensional array read in C; anything else through the array codec's decode."""
+    cdef Py_ssize_t count, index, length, pos, element_width
+    cdef list values
+    cdef object item
+    if size == 12 and be32(p) == 0 and be32(p + 4) == 0 and be32(p + 8) == element_oid:
+        return []
+    if size < 20 or be32(p) != 1 or be32(p + 4) > 1 or be32(p + 8) != element_oid:
+        return decode((<const char *>p)[:size])
+    count = <int32_t>be32(p + 12)
+    if count <= 0 or count * 4 > size - 20:
+        return decode((<const char *>p)[:size])
+    element_width = width(element)
+    values = PyList_New(count)
+    pos = 20
+    for index in range(count):
+        if pos + 4 > size:
+            return decode((<const char *>p)[:size])
+        length = <int32_t>be32(p + pos)
+        pos += 4
+        if length == -1:
+            item = None
+        elif length < 0 or pos + length > size:
+            return decode((<const char *>p)[:size])
+        elif element_width > 0:
+            if length != element_width:
+                return decode((<const char *>p)[:size])
+            item = fixed_value(element, p + pos)
+        elif element == b's':
+            item = PyUnicode_DecodeUTF8(<const char *>(p + pos), length, NULL)
+        else:  # 'y'
+            item = PyBytes_FromStringAndSize(<const char *>(p + pos), length)
+        pos += length if length > 0 else 0
+        Py_INCREF(item)
+        PyList_SET_ITEM(values, index, item)
+    if pos != size:
+        return decode((<const char *>p)[:size])
+    return values
+
+
+cdef Py_ssize_t bound(object offsets, Py_ssize_t index, Py_ssize_t first, Py_ssize_t step, bint is_list):
+    if is_list:
+        return PyLong_AsSsize_t(<object>PyList_GET_ITEM(offsets, index))
+    return first + index * step
+
+
+def decode_rows(object plan, object record_class, bytes buffer, object starts, object ends,
+                list out, Py_ssize_t first):
+    """Decode rows first, first + 1, ... of a batch; return the index of the first row left undone.
+
+    Args:
+        plan: the statement's pgtypes._row_plan.RowPlan.
+        record_class: the shape class of the records (tuple layout).
+        buffer: the bytes holding the payloads.
+        starts: each payload's start (a list or a range).
+        ends: each payload's end (a list or a range).
+        out: the list the records are appended to.
+        first: the index of the first row to decode.
+
+    Returns:
+        len(starts) when every row from first on was decoded, else the index of the row the
+        pure executor must decode (or report) next.
+    """
+    cdef bytes codes = plan.codes
+    cdef bytes element_codes = plan.element_codes
+    cdef tuple element_oids = plan.element_oids
+    cdef tuple decoders = plan.decoders
+    cdef const unsigned char *code_at = <const unsigned char *>PyBytes_AS_STRING(codes)
+    cdef const unsigned char *element_at = <const unsigned char *>PyBytes_AS_STRING(element_codes)
+    cdef Py_ssize_t columns = PyBytes_GET_SIZE(codes)
+    cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t buffer_size = PyBytes_GET_SIZE(buffer)
+    cdef Py_ssize_t rows = len(starts)
+    cdef Py_ssize_t row, column, start, end, pos, length, expected
+    cdef Py_ssize_t starts_first = 0, starts_step = 0, ends_first = 0, ends_step = 0
+    cdef bint starts_list, ends_list
+    cdef unsigned char code
+    cdef Py_ssize_t offsets[MAX_COLUMNS]
+    cdef Py_ssize_t lengths[MAX_COLUMNS]
+    cdef object record, value
+    cdef uint32_t element_oid
+
+    if columns > MAX_COLUMNS or len(ends) != rows:
+        return first
+    starts_list = type(starts) is list
+    ends_list = type(ends) is list
+    if not starts_list:
+        if type(starts) is not range:
+            return first
+        starts_first = starts.start
+        starts_step = starts.step
+    if not ends_list:
+        if type(ends) is not range:
+            return first
+        ends_first = ends.start
+        ends_step = ends.step
+
+    for row in range(first, rows):
+        start = bound(starts, row, starts_first, starts_step, starts_list)
+        end = bound(ends, row, ends_first, ends_step, ends_list)
+        if start < 0 or end > buffer_size or end - start < 2:
+            return row
+        if <int16_t>be16(data + start) != columns:
+            return row
+        # Framing first: every length fits the row and they account for all of it.
+        pos = start + 2
+        for column in range(columns):
+            if pos + 4 > end:
+                return row
+            length = <int32_t>be32(data + pos)
+            pos += 4
+            if length < 0:
+                if length != -1:
+                    return row
+            else:
+                if length > end - pos:
+                    return row
+                expected = width(code_at[column])
+                if expected >= 0 and length != expected:
+                    return row
+            offsets[column] = pos
+            lengths[column] = length
+            if length > 0:
+                pos += length
+        if pos != end:
+            return row
+        record = pgtypes_new_record(record_class, columns)
+        for column in range(columns):
+            length = lengths[column]
+            if length < 0:
+                pgtypes_set_item(record, column, None)
+                continue
+            pos = offsets[column]
+            code = code_at[column]
+            if code == b's':
+                try:
+                    value = PyUnicode_DecodeUTF8(<const char *>(data + pos), length, NULL)
+                except UnicodeDecodeError:
+                    return row  # the pure executor names the column and its type
+            elif code == b'y':
+                value = PyBytes_FromStringAndSize(<const char *>(data + pos), length)
+            elif code == b'*':
+                try:
+                    value = decoders[column](buffer[pos : pos + length])
+                except Exception:
+                    return row  # the pure executor decodes the row again and raises its error
+            elif code == b'a':
+                element_oid = <uint32_t>element_oids[column]
+                try:
+                    value = array_value(element_at[column], element_oid, data + pos, length,
+                                        decoders[column])
+                except Exception:
+                    return row
+            else:
+                value = fixed_value(code, data + pos)
+            pgtypes_set_item(record, column, value)
+        PyList_Append(out, record)
+    return rows
