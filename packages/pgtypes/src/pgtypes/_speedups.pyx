@@ -38,6 +38,9 @@ cdef extern from *:
     """
     object pgtypes_new_record(object cls, Py_ssize_t size)
     void pgtypes_set_item(object record, Py_ssize_t index, object value)
+    tuple PyTuple_New_objects "PyTuple_New"(Py_ssize_t size)
+    void tuple_set "pgtypes_set_item"(tuple values, Py_ssize_t index, object value)
+    long long PyLong_AsLongLongAndOverflow(object value, int *overflow) except? -1
 
 cdef enum:
     MAX_COLUMNS = 1664  # PostgreSQL's MaxTupleAttributeNumber
@@ -249,3 +252,95 @@ def decode_rows(object plan, object record_class, bytes buffer, object starts, o
             pgtypes_set_item(record, column, value)
         PyList_Append(out, record)
     return rows
+
+
+# -- parameters: the compiled executor of pgtypes._param_plan ---------------------------------
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object unicode, Py_ssize_t *size) except NULL
+
+from libc.string cimport memchr
+
+
+cdef inline object packed(unsigned char code, long long number):
+    cdef unsigned char buffer[8]
+    cdef uint64_t bits = <uint64_t>number
+    cdef Py_ssize_t size = 8 if code == b'q' else (2 if code == b'h' else 4)
+    cdef Py_ssize_t index
+    for index in range(size):
+        buffer[size - 1 - index] = <unsigned char>(bits & 0xFF)
+        bits >>= 8
+    return PyBytes_FromStringAndSize(<const char *>buffer, size)
+
+
+def encode_many(object plan, object sets, list out, Py_ssize_t first):
+    """Encode argument sequences first, first + 1, ...; return the index of the first left undone.
+
+    Args:
+        plan: the statement's pgtypes._param_plan.ParameterPlan.
+        sets: a list or tuple of argument sequences.
+        out: the list each encoded tuple (bytes or None per parameter) is appended to.
+        first: the index of the first sequence to encode.
+
+    Returns:
+        len(sets) when every sequence from first on was encoded, else the index of the one the
+        pure encoder must encode (or report) next.
+    """
+    cdef bytes codes = plan.codes
+    cdef tuple lows = plan.lows
+    cdef tuple highs = plan.highs
+    cdef tuple encoders = plan.encoders
+    cdef const unsigned char *code_at = <const unsigned char *>PyBytes_AS_STRING(codes)
+    cdef Py_ssize_t count = PyBytes_GET_SIZE(codes)
+    cdef Py_ssize_t total = len(sets)
+    cdef Py_ssize_t position, index, size
+    cdef unsigned char code
+    cdef object args, value, encoded
+    cdef tuple values
+    cdef long long number
+    cdef int overflow
+    cdef const char *text
+    cdef double real
+    cdef uint64_t bits
+    cdef unsigned char buffer[8]
+    for position in range(first, total):
+        args = sets[position]
+        if (type(args) is not tuple and type(args) is not list) or len(args) != count:
+            return position
+        values = PyTuple_New_objects(count)
+        for index in range(count):
+            value = args[index]
+            if value is None:
+                encoded = None
+            else:
+                code = code_at[index]
+                if type(value) is int and (code == b'i' or code == b'q' or code == b'h' or code == b'I'):
+                    number = PyLong_AsLongLongAndOverflow(value, &overflow)
+                    if overflow != 0 or number < <long long>lows[index] or number > <long long>highs[index]:
+                        return position
+                    encoded = packed(code, number)
+                elif code == b's' and type(value) is str:
+                    try:
+                        text = PyUnicode_AsUTF8AndSize(value, &size)
+                    except UnicodeEncodeError:
+                        return position
+                    if memchr(text, 0, size) != NULL:
+                        return position
+                    encoded = PyBytes_FromStringAndSize(text, size)
+                elif code == b'd' and type(value) is float:
+                    real = value
+                    memcpy(&bits, &real, 8)
+                    for size in range(8):
+                        buffer[7 - size] = <unsigned char>(bits & 0xFF)
+                        bits >>= 8
+                    encoded = PyBytes_FromStringAndSize(<const char *>buffer, 8)
+                elif code == b'y' and type(value) is bytes:
+                    encoded = value
+                else:
+                    try:
+                        encoded = encoders[index](value)
+                    except Exception:
+                        return position  # the pure encoder names the element and the argument
+            tuple_set(values, index, encoded)
+        PyList_Append(out, values)
+    return total
