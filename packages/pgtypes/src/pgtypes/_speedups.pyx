@@ -273,6 +273,46 @@ cdef inline object packed(unsigned char code, long long number):
     return PyBytes_FromStringAndSize(<const char *>buffer, size)
 
 
+cdef object _UNDONE = object()
+
+
+cdef object encode_value(unsigned char code, object low, object high, object encoder, object value):
+    """A parameter's bytes as its codec would give them, or _UNDONE for the pure encoder."""
+    cdef long long number
+    cdef int overflow
+    cdef const char *text
+    cdef Py_ssize_t size, index
+    cdef double real
+    cdef uint64_t bits
+    cdef unsigned char buffer[8]
+    if type(value) is int and (code == b'i' or code == b'q' or code == b'h' or code == b'I'):
+        number = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow != 0 or number < <long long>low or number > <long long>high:
+            return _UNDONE
+        return packed(code, number)
+    if code == b's' and type(value) is str:
+        try:
+            text = PyUnicode_AsUTF8AndSize(value, &size)
+        except UnicodeEncodeError:
+            return _UNDONE
+        if memchr(text, 0, size) != NULL:
+            return _UNDONE
+        return PyBytes_FromStringAndSize(text, size)
+    if code == b'd' and type(value) is float:
+        real = value
+        memcpy(&bits, &real, 8)
+        for index in range(8):
+            buffer[7 - index] = <unsigned char>(bits & 0xFF)
+            bits >>= 8
+        return PyBytes_FromStringAndSize(<const char *>buffer, 8)
+    if code == b'y' and type(value) is bytes:
+        return value
+    try:
+        return encoder(value)
+    except Exception:
+        return _UNDONE  # the pure encoder names the element and the argument
+
+
 def encode_many(object plan, object sets, list out, Py_ssize_t first):
     """Encode argument sequences first, first + 1, ...; return the index of the first left undone.
 
@@ -293,16 +333,9 @@ def encode_many(object plan, object sets, list out, Py_ssize_t first):
     cdef const unsigned char *code_at = <const unsigned char *>PyBytes_AS_STRING(codes)
     cdef Py_ssize_t count = PyBytes_GET_SIZE(codes)
     cdef Py_ssize_t total = len(sets)
-    cdef Py_ssize_t position, index, size
-    cdef unsigned char code
+    cdef Py_ssize_t position, index
     cdef object args, value, encoded
     cdef tuple values
-    cdef long long number
-    cdef int overflow
-    cdef const char *text
-    cdef double real
-    cdef uint64_t bits
-    cdef unsigned char buffer[8]
     for position in range(first, total):
         args = sets[position]
         if (type(args) is not tuple and type(args) is not list) or len(args) != count:
@@ -313,34 +346,74 @@ def encode_many(object plan, object sets, list out, Py_ssize_t first):
             if value is None:
                 encoded = None
             else:
-                code = code_at[index]
-                if type(value) is int and (code == b'i' or code == b'q' or code == b'h' or code == b'I'):
-                    number = PyLong_AsLongLongAndOverflow(value, &overflow)
-                    if overflow != 0 or number < <long long>lows[index] or number > <long long>highs[index]:
-                        return position
-                    encoded = packed(code, number)
-                elif code == b's' and type(value) is str:
-                    try:
-                        text = PyUnicode_AsUTF8AndSize(value, &size)
-                    except UnicodeEncodeError:
-                        return position
-                    if memchr(text, 0, size) != NULL:
-                        return position
-                    encoded = PyBytes_FromStringAndSize(text, size)
-                elif code == b'd' and type(value) is float:
-                    real = value
-                    memcpy(&bits, &real, 8)
-                    for size in range(8):
-                        buffer[7 - size] = <unsigned char>(bits & 0xFF)
-                        bits >>= 8
-                    encoded = PyBytes_FromStringAndSize(<const char *>buffer, 8)
-                elif code == b'y' and type(value) is bytes:
-                    encoded = value
-                else:
-                    try:
-                        encoded = encoders[index](value)
-                    except Exception:
-                        return position  # the pure encoder names the element and the argument
+                encoded = encode_value(code_at[index], lows[index], highs[index], encoders[index], value)
+                if encoded is _UNDONE:
+                    return position
             tuple_set(values, index, encoded)
         PyList_Append(out, values)
     return total
+
+
+def copy_rows(object plan, object rows, list pieces, Py_ssize_t size, Py_ssize_t limit,
+              object full, object done):
+    """Binary COPY tuples of rows from the iterator rows, appended to pieces, as CopyLoop does.
+
+    Each row (a tuple or list of the plan's width) becomes one tuple: Int16 field count, then
+    per field Int32 length (-1 for NULL) and the value's bytes, encoded as by encode_many.
+
+    Returns:
+        (full, size) once size reaches limit, (done, size) when rows ran out, or (row, size)
+        with the row it did not encode, for the pure encoder to encode or report.
+    """
+    cdef bytes codes = plan.codes
+    cdef tuple lows = plan.lows
+    cdef tuple highs = plan.highs
+    cdef tuple encoders = plan.encoders
+    cdef const unsigned char *code_at = <const unsigned char *>PyBytes_AS_STRING(codes)
+    cdef Py_ssize_t count = PyBytes_GET_SIZE(codes)
+    cdef Py_ssize_t index, total, length, pos
+    cdef object row, value, encoded
+    cdef list values = [None] * count
+    cdef bytes data
+    cdef char *out
+    cdef uint32_t word
+    for row in rows:
+        if (type(row) is not tuple and type(row) is not list) or len(row) != count:
+            return row, size
+        total = 2 + 4 * count
+        for index in range(count):
+            value = row[index]
+            if value is None:
+                encoded = None
+            else:
+                encoded = encode_value(code_at[index], lows[index], highs[index], encoders[index], value)
+                if encoded is _UNDONE or type(encoded) is not bytes or PyBytes_GET_SIZE(encoded) > 0x7FFFFFFF:
+                    return row, size
+                total += PyBytes_GET_SIZE(encoded)
+            values[index] = encoded
+        data = PyBytes_FromStringAndSize(NULL, total)
+        out = PyBytes_AS_STRING(data)
+        out[0] = <char>((count >> 8) & 0xFF)
+        out[1] = <char>(count & 0xFF)
+        pos = 2
+        for index in range(count):
+            encoded = values[index]
+            if encoded is None:
+                word = 0xFFFFFFFF
+                length = 0
+            else:
+                length = PyBytes_GET_SIZE(encoded)
+                word = <uint32_t>length
+            out[pos] = <char>(word >> 24)
+            out[pos + 1] = <char>((word >> 16) & 0xFF)
+            out[pos + 2] = <char>((word >> 8) & 0xFF)
+            out[pos + 3] = <char>(word & 0xFF)
+            pos += 4
+            if length:
+                memcpy(out + pos, PyBytes_AS_STRING(encoded), length)
+                pos += length
+        PyList_Append(pieces, data)
+        size += total
+        if size >= limit:
+            return full, size
+    return done, size
