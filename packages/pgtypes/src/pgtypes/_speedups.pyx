@@ -371,47 +371,83 @@ def copy_rows(object plan, object rows, list pieces, Py_ssize_t size, Py_ssize_t
     cdef tuple encoders = plan.encoders
     cdef const unsigned char *code_at = <const unsigned char *>PyBytes_AS_STRING(codes)
     cdef Py_ssize_t count = PyBytes_GET_SIZE(codes)
-    cdef Py_ssize_t index, total, length, pos
+    cdef Py_ssize_t index, total, length, pos, byte
     cdef object row, value, encoded
     cdef list values = [None] * count
     cdef bytes data
     cdef char *out
     cdef uint32_t word
+    cdef uint64_t bits
+    cdef long long number
+    cdef int overflow
+    cdef double real
+    cdef unsigned char code
+    cdef Py_ssize_t widths[MAX_COLUMNS]  # -1 NULL, else the value's length
+    cdef uint64_t words[MAX_COLUMNS]  # a fixed-width value's bits (values[index] is None then)
+    cdef bint direct[MAX_COLUMNS]
+    if count > MAX_COLUMNS:
+        for row in rows:
+            return row, size
+        return done, size
     for row in rows:
         if (type(row) is not tuple and type(row) is not list) or len(row) != count:
             return row, size
         total = 2 + 4 * count
         for index in range(count):
             value = row[index]
+            direct[index] = False
             if value is None:
-                encoded = None
-            else:
-                encoded = encode_value(code_at[index], lows[index], highs[index], encoders[index], value)
-                if encoded is _UNDONE or type(encoded) is not bytes or PyBytes_GET_SIZE(encoded) > 0x7FFFFFFF:
-                    return row, size
-                total += PyBytes_GET_SIZE(encoded)
+                widths[index] = -1
+                continue
+            code = code_at[index]
+            # Integers and floats are written straight into the tuple, with no bytes object.
+            if type(value) is int and (code == b'i' or code == b'q' or code == b'h' or code == b'I'):
+                number = PyLong_AsLongLongAndOverflow(value, &overflow)
+                if overflow == 0 and <long long>lows[index] <= number <= <long long>highs[index]:
+                    direct[index] = True
+                    words[index] = <uint64_t>number
+                    widths[index] = 8 if code == b'q' else (2 if code == b'h' else 4)
+                    total += widths[index]
+                    continue
+                return row, size
+            if code == b'd' and type(value) is float:
+                real = value
+                memcpy(&bits, &real, 8)
+                direct[index] = True
+                words[index] = bits
+                widths[index] = 8
+                total += 8
+                continue
+            encoded = encode_value(code, lows[index], highs[index], encoders[index], value)
+            if encoded is _UNDONE or type(encoded) is not bytes or PyBytes_GET_SIZE(encoded) > 0x7FFFFFFF:
+                return row, size
             values[index] = encoded
+            widths[index] = PyBytes_GET_SIZE(encoded)
+            total += widths[index]
         data = PyBytes_FromStringAndSize(NULL, total)
         out = PyBytes_AS_STRING(data)
         out[0] = <char>((count >> 8) & 0xFF)
         out[1] = <char>(count & 0xFF)
         pos = 2
         for index in range(count):
-            encoded = values[index]
-            if encoded is None:
-                word = 0xFFFFFFFF
-                length = 0
-            else:
-                length = PyBytes_GET_SIZE(encoded)
-                word = <uint32_t>length
+            length = widths[index]
+            word = 0xFFFFFFFF if length < 0 else <uint32_t>length
             out[pos] = <char>(word >> 24)
             out[pos + 1] = <char>((word >> 16) & 0xFF)
             out[pos + 2] = <char>((word >> 8) & 0xFF)
             out[pos + 3] = <char>(word & 0xFF)
             pos += 4
-            if length:
-                memcpy(out + pos, PyBytes_AS_STRING(encoded), length)
-                pos += length
+            if length <= 0:
+                continue
+            if direct[index]:
+                bits = words[index]
+                for byte in range(length):
+                    out[pos + length - 1 - byte] = <char>(bits & 0xFF)
+                    bits >>= 8
+            else:
+                memcpy(out + pos, PyBytes_AS_STRING(values[index]), length)
+                values[index] = None
+            pos += length
         PyList_Append(pieces, data)
         size += total
         if size >= limit:
