@@ -49,14 +49,19 @@ class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchl
             for stale in target.parent.glob("_speedups.*.pyd"):
                 stale.unlink()
             shutil.copy2(built, target)
+            shutil.rmtree(scratch, ignore_errors=True)
         else:
-            kept = root / "build" / built.name
-            kept.parent.mkdir(exist_ok=True)
-            shutil.copy2(built, kept)
-            build_data["force_include"][str(kept)] = f"pgtypes/{built.name}"
-        shutil.rmtree(scratch, ignore_errors=True)
+            # The wheel takes the file when it is assembled, after this hook: removed in finalize().
+            build_data["force_include"][str(built)] = f"pgtypes/{built.name}"
+            self._scratch = scratch
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        """Remove the compilation's scratch directory once the wheel is written."""
+        scratch = getattr(self, "_scratch", None)
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _pure(self, reason: str) -> None:
         message = (
