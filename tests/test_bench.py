@@ -553,3 +553,17 @@ def test_pool_core_overhead_and_percentiles() -> None:
 def test_pool_bench_refuses_bad_options(argument: str) -> None:
     with pytest.raises(SystemExit):
         pool_main([argument])
+
+
+async def test_row_memory_and_callgrind_children_run_their_work(
+    cluster: Cluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.bench_rows_callgrind import _child as callgrind_child
+    from bench.bench_rows_memory import _child as memory_child
+
+    # The memory child asserts it got every row; it prints the peak growth in KiB.
+    await memory_child("pgconn", cluster.dsn(), 1000)
+    assert int(capsys.readouterr().out.strip()) >= 0
+    # The callgrind child makes its calls (the batch and COPY ones need their session setup).
+    for name in ("2-generate_series", "6-batch", "5-copyfrom"):
+        await callgrind_child("pgconn", name, cluster.dsn(), 1)

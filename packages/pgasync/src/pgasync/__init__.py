@@ -4,7 +4,9 @@
 ``Connection``, ``PreparedStatement``, ``Record``, ``Transaction``, ``Cursor``,
 ``CursorFactory``, ``create_pool``, ``Pool``, the ``connection``, ``cursor``, ``exceptions``,
 ``pool``, ``prepared_stmt``, ``transaction`` and ``types`` modules, and every exception class
-at the top level. The value classes of ``pgasync.types`` (``Range``, ``Point``, ...) are
+at the top level. ``pgasync.implementation`` says which build of the hot path runs: ``"c"``
+(the compiled extension) or ``"python"`` (the pure reference, forced by ``PGASYNC_IMPL=python``).
+The value classes of ``pgasync.types`` (``Range``, ``Point``, ...) are
 importable from the top level too, though not listed in ``__all__``, as in asyncpg.
 
 Example::
@@ -36,7 +38,7 @@ from pgasync.types import ServerVersion as ServerVersion
 from pgasync.types import Type as Type
 from pgconn import Connection, Cursor, CursorFactory, PreparedStatement, Transaction, connect
 from pgpool import Pool, create_pool
-from pgtypes import Record
+from pgtypes import Record, implementation
 from pgwire.exceptions import *  # noqa: F403  # every exception class, as asyncpg exports them
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "create_pool",
     "cursor",
     "exceptions",
+    "implementation",
     "pool",
     "prepared_stmt",
     "transaction",

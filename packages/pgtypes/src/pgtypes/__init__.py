@@ -8,6 +8,9 @@ codecs the way asyncpg's ``set_type_codec`` does. :class:`RowDecoder` turns batc
 payloads into :class:`Record` objects; :class:`ParameterEncoder` turns a statement's arguments
 into Bind values; :class:`CopyRecordEncoder` and :class:`CopyRecordDecoder` do the same for binary
 COPY data. The value classes live in :mod:`pgtypes.types`. See ``docs/pgtypes.md``.
+
+``implementation`` says which build decodes rows: ``"c"`` (the compiled extension) or
+``"python"`` (the pure reference); ``PGASYNC_IMPL=python`` forces the pure build.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pgtypes._builtin_codecs import BUILTIN_TYPE_NAME_MAP, lookup_builtin_type
 from pgtypes._codec import BINARY, TEXT, Codec
 from pgtypes._copy_decoder import CopyRecordDecoder
 from pgtypes._copy_encoder import CopyRecordEncoder
+from pgtypes._implementation import implementation
 from pgtypes._introspection import INTROSPECTION_SQL, type_infos_from_rows
 from pgtypes._param_encoder import MAX_ARGUMENTS, ParameterEncoder
 from pgtypes._record import Record
@@ -68,6 +72,7 @@ __all__ = [
     "TypeKind",
     "TypeRegistry",
     "__version__",
+    "implementation",
     "lookup_builtin_type",
     "parse_server_version",
     "type_infos_from_rows",

@@ -35,6 +35,8 @@ from pgtypes._copy_format import (
     shown,
 )
 from pgtypes._copy_loops import CopyLoop, LoopEnd, build_copy_loop
+from pgtypes._implementation import speedups
+from pgtypes._param_plan import ParameterPlan
 from pgtypes._registry import TypeRegistry
 from pgwire import FieldDescription
 from pgwire.exceptions import InterfaceError, OutdatedSchemaCacheError
@@ -132,11 +134,15 @@ class CopyRecordEncoder:
         self.chunk_size = chunk_size
         packable = _packable()
         columns = [packable.get(codec.encode, ("", None)) for codec in codecs]
-        self._loop: CopyLoop = build_copy_loop(
-            [(code, guard is not None) for code, guard in columns],
-            [codec.encode for codec in codecs],
-            [guard for _, guard in columns],
-        )
+        if speedups is not None and codecs:
+            # The compiled executor of the same contract, on the parameters' plan.
+            self._loop: CopyLoop = _compiled_loop(ParameterPlan(self.codecs))
+        else:
+            self._loop = build_copy_loop(
+                [(code, guard is not None) for code, guard in columns],
+                [codec.encode for codec in codecs],
+                [guard for _, guard in columns],
+            )
         self._pieces: list[bytes] = [HEADER]
         self._size = len(HEADER)
         self._rows = 0
@@ -260,6 +266,20 @@ class CopyRecordEncoder:
         self._pieces.append(data)
         self._size += len(data)
         self._rows += 1
+
+
+def _compiled_loop(plan: ParameterPlan) -> CopyLoop:
+    """A :data:`CopyLoop` running ``pgtypes._speedups.copy_rows`` on ``plan``."""
+    assert speedups is not None
+    copy_rows = speedups.copy_rows
+    full = LoopEnd.FULL
+    done = LoopEnd.DONE
+
+    def loop(rows: Iterator[Sequence[Any]], pieces: list[bytes], size: int, limit: int) -> tuple[Any, int]:
+        result: tuple[Any, int] = copy_rows(plan, rows, pieces, size, limit, full, done)
+        return result
+
+    return loop
 
 
 def encode_tuple(names: Sequence[str], codecs: Sequence[Codec], row: Any, number: int) -> bytes:

@@ -19,6 +19,8 @@ from functools import lru_cache
 from typing import Any, Final
 
 from pgtypes._codec import Codec, data_error
+from pgtypes._implementation import speedups
+from pgtypes._param_plan import ParameterPlan
 from pgtypes._registry import TypeRegistry
 from pgwire.exceptions import InterfaceError, OutdatedSchemaCacheError, PostgresError
 
@@ -64,7 +66,7 @@ class ParameterEncoder:
         formats: the format code of each parameter, for Bind's parameter formats.
     """
 
-    __slots__ = ("_arity", "_encoders", "codecs", "formats")
+    __slots__ = ("_arity", "_compiled", "_encoders", "_plan", "codecs", "formats")
 
     def __init__(self, codecs: Sequence[Codec]) -> None:
         """Build the encoder from the codec of each parameter, in order."""
@@ -74,6 +76,12 @@ class ParameterEncoder:
         # The argument count that needs no further check; -1 matches no count, so a statement
         # with more parameters than may be sent always takes the path that explains why.
         self._arity = len(codecs) if len(codecs) <= MAX_ARGUMENTS else -1
+        # The compiled executor of the same contract (pgtypes._param_plan), when it is installed.
+        self._plan: ParameterPlan | None = None
+        self._compiled: Any = None
+        if speedups is not None and 0 < len(codecs) <= MAX_ARGUMENTS:
+            self._plan = ParameterPlan(self.codecs)
+            self._compiled = speedups.encode_many
 
     @classmethod
     def for_types(cls, registry: TypeRegistry, type_oids: Sequence[int]) -> ParameterEncoder:
@@ -137,6 +145,8 @@ class ParameterEncoder:
         """
         # Read twice when a set fails, which an iterator could not be.
         sets = arg_sets if isinstance(arg_sets, list | tuple) else list(arg_sets)
+        if self._compiled is not None:
+            return self._encode_compiled(sets, first_index)
         encoders = self._encoders
         if len(encoders) <= _MAX_UNROLLED:
             # Unpacking takes any iterable of the right length, so a dict of two keys would pass
@@ -147,16 +157,31 @@ class ParameterEncoder:
                     return _unrolled(len(encoders))(sets, *encoders)
                 except Exception:  # the checked loop below names the element and its fault
                     pass
-        encode = self._encode
+        element = self._encode_element
+        return [element(args, index) for index, args in enumerate(sets, first_index)]
+
+    def _encode_compiled(
+        self, sets: Sequence[Sequence[Any]], first_index: int
+    ) -> list[tuple[bytes | None, ...]]:
+        """The compiled executor, with each sequence it hands back encoded (or reported) here."""
+        compiled = self._compiled
+        plan = self._plan
         result: list[tuple[bytes | None, ...]] = []
-        for index, args in enumerate(sets, first_index):
-            if type(args) not in _PLAIN_SEQUENCES and not _is_sequence(type(args)):
-                raise data_error(
-                    f"invalid input in executemany() argument sequence element #{index}: "
-                    f"expected a sequence, got {type(args).__name__}"
-                )
-            result.append(encode(args, index))
+        count = len(sets)
+        position = compiled(plan, sets, result, 0)
+        while position < count:
+            result.append(self._encode_element(sets[position], first_index + position))
+            position = compiled(plan, sets, result, position + 1)
         return result
+
+    def _encode_element(self, args: Sequence[Any], index: int) -> tuple[bytes | None, ...]:
+        """One executemany() element, checked: it must be a sequence (not a dict or a set)."""
+        if type(args) not in _PLAIN_SEQUENCES and not _is_sequence(type(args)):
+            raise data_error(
+                f"invalid input in executemany() argument sequence element #{index}: "
+                f"expected a sequence, got {type(args).__name__}"
+            )
+        return self._encode(args, index)
 
     def _encode(self, args: Sequence[Any], element: int | None) -> tuple[bytes | None, ...]:
         """:meth:`encode`, with ``element`` the executemany() element number for messages."""

@@ -22,9 +22,11 @@ from functools import lru_cache
 from typing import Any, Final
 
 from pgtypes._codec import BINARY, Codec, data_error, format_name
+from pgtypes._implementation import speedups
 from pgtypes._record import Record, RecordMaker, record_maker
 from pgtypes._registry import TypeRegistry
 from pgtypes._row_loops import MAX_SEGMENTS, RowLoop, build_row_loop
+from pgtypes._row_plan import RowPlan, row_plan
 from pgwire import DataRowBatch, FieldDescription
 from pgwire.exceptions import OutdatedSchemaCacheError, RemoteProtocolError
 
@@ -33,6 +35,8 @@ __all__ = ["RowDecoder"]
 _INT16_AT: Final = struct.Struct("!h").unpack_from
 _INT32_AT: Final = struct.Struct("!i").unpack_from
 _COUNT_AND_LENGTH_AT: Final = struct.Struct("!hi").unpack_from
+#: The offset sequences the compiled executor reads directly (others take the pure loops).
+_OFFSET_TYPES: Final = (list, range)
 
 
 class RowDecoder:
@@ -46,6 +50,7 @@ class RowDecoder:
     """
 
     __slots__ = (
+        "_compiled",
         "_decoders",
         "_fixed_lengths",
         "_fixed_size",
@@ -55,6 +60,7 @@ class RowDecoder:
         "_message_bytes",
         "_message_iter",
         "_message_size",
+        "_plan",
         "_segments",
         "_single",
         "codecs",
@@ -123,6 +129,11 @@ class RowDecoder:
         self._loop: RowLoop | None = None
         if self._single is None and self._fixed_unpack is None and 0 < len(self._segments) <= MAX_SEGMENTS:
             self._loop = build_row_loop(self._segments, len(codecs), self._make, self._decode_row)
+        # The compiled executor of the same contract (pgtypes._row_plan), when it is installed.
+        self._plan: RowPlan | None = row_plan(self.codecs) if speedups is not None and codecs else None
+        self._compiled: Any = (
+            speedups.decode_rows if self._plan is not None and speedups is not None else None
+        )
 
     @classmethod
     def for_fields(
@@ -153,7 +164,9 @@ class RowDecoder:
             DataError: a value that its column's codec cannot decode.
         """
         result: list[Record] = [] if out is None else out
-        if self._message_iter is None or len(batch.starts) < 2 or not self._decode_uniform(batch, result):
+        # The compiled executor reads every batch; the uniform-batch trick is the pure build's.
+        uniform = self._compiled is None and self._message_iter is not None and len(batch.starts) >= 2
+        if not (uniform and self._decode_uniform(batch, result)):
             self.decode_rows(batch.buffer, batch.starts, batch.ends, result)
         return result
 
@@ -195,6 +208,9 @@ class RowDecoder:
 
         Raises: as :meth:`decode_batch`; rows before the bad one may have been appended.
         """
+        if self._compiled is not None and type(starts) in _OFFSET_TYPES and type(ends) in _OFFSET_TYPES:
+            self._decode_compiled(buffer, starts, ends, out)
+            return
         if self._single is not None:
             self._decode_one_column(buffer, starts, ends, out)
             return
@@ -209,6 +225,19 @@ class RowDecoder:
             except Exception:  # a value its codec refused: the general loop names the column
                 del out[mark:]
         self._decode_general(buffer, starts, ends, out)
+
+    def _decode_compiled(
+        self, buffer: bytes, starts: Sequence[int], ends: Sequence[int], out: list[Record]
+    ) -> None:
+        """The compiled executor, with each row it hands back decoded (or reported) by the reference."""
+        compiled = self._compiled
+        plan = self._plan
+        make = self._make
+        count = len(starts)
+        row = compiled(plan, make, buffer, starts, ends, out, 0)
+        while row < count:
+            self._decode_general(buffer, (starts[row],), (ends[row],), out)
+            row = compiled(plan, make, buffer, starts, ends, out, row + 1)
 
     def _decode_row(self, buffer: bytes, start: int, end: int, out: list[Record]) -> None:
         """One row by the general loop (the written-out loop's way out)."""

@@ -1,0 +1,68 @@
+"""Which build runs: the compiled one in the default environment, the pure one on request.
+
+CI runs the suite twice, as ``hatch run test`` (compiled) and ``hatch run test-pure``
+(``PGASYNC_IMPL=python``); this test makes sure the first run really is compiled, so that a
+failed extension build cannot leave CI testing the pure build twice.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pgasync
+import pgtypes
+from pgtypes import RowDecoder
+from tests.pgtypes.rows import codec
+
+
+def _implementation_in_subprocess(value: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PGASYNC_IMPL": value}
+    return subprocess.run(
+        [sys.executable, "-c", "import pgasync; print(pgasync.implementation)"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_expected_build_runs() -> None:
+    expected = "python" if os.environ.get("PGASYNC_IMPL") == "python" else "c"
+    assert pgtypes.implementation == expected
+    assert pgasync.implementation == expected
+    decoder = RowDecoder(["a"], [codec(23)])
+    assert (decoder._compiled is not None) == (expected == "c")
+
+
+def test_the_compiled_extension_is_built_from_the_current_source() -> None:
+    if pgtypes.implementation != "c":
+        return
+    from pgtypes import _speedups  # type: ignore[attr-defined]  # the compiled module
+
+    built = Path(_speedups.__file__)
+    source = Path(pgtypes.__file__).with_name("_speedups.pyx")
+    # In an editable install the extension sits beside its source; it must not be older.
+    if source.exists() and built.parent == source.parent:
+        assert built.stat().st_mtime >= source.stat().st_mtime, (
+            "pgtypes/_speedups.pyx changed after the extension was built: run `hatch run compile`"
+        )
+
+
+def test_the_environment_variable_selects_the_build() -> None:
+    forced = _implementation_in_subprocess("python")
+    assert forced.returncode == 0 and forced.stdout.strip() == "python"
+    compiled = _implementation_in_subprocess("c")
+    if importlib.util.find_spec("pgtypes._speedups") is not None:
+        assert compiled.returncode == 0 and compiled.stdout.strip() == "c"
+    else:
+        assert compiled.returncode != 0 and "PGASYNC_IMPL=c" in compiled.stderr
+
+
+def test_an_unknown_value_is_refused() -> None:
+    wrong = _implementation_in_subprocess("fast")
+    assert wrong.returncode != 0
+    assert "PGASYNC_IMPL must be 'c', 'python' or unset, got 'fast'" in wrong.stderr
