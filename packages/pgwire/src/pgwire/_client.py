@@ -9,7 +9,7 @@ an :class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
 
 from __future__ import annotations
 
-from typing import Final, cast
+from typing import Final
 
 from pgwire._backend import (
     BackendKeyData,
@@ -49,6 +49,10 @@ _BIND_COMPLETE = ord("2")
 _BIND_COMPLETE_MESSAGE: Final = BindComplete()
 _BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
 _READY_FOR_QUERY = ord("Z")
+#: The messages whose content the connection keeps (one set lookup per other message).
+_SESSION_MESSAGES: Final = frozenset(
+    {ReadyForQuery, ParameterStatus, BackendKeyData, NegotiateProtocolVersion}
+)
 _READY_MESSAGES: Final = {
     message.encode(): message for message in (ReadyForQuery(status) for status in TransactionStatus)
 }
@@ -182,20 +186,21 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             state.backend(kind)
         except Violation as exc:
             raise RemoteProtocolError(str(exc)) from None
-        # Exact classes (decode_backend makes no subclasses): faster than isinstance on the
-        # messages' abstract base, and this runs for every message.
-        if kind is ReadyForQuery:
-            self.transaction_status = cast(ReadyForQuery, message).status
-        elif kind is ParameterStatus:
-            status = cast(ParameterStatus, message)
-            self.parameters[status.name] = status.value
-        elif kind is BackendKeyData:
-            self.backend_key = cast(BackendKeyData, message)
-        elif kind is NegotiateProtocolVersion:
-            negotiation = cast(NegotiateProtocolVersion, message)
-            self.protocol_version = self._negotiated_version(negotiation.newest_minor)
-            self.unsupported_options = negotiation.unrecognized_options
+        if kind in _SESSION_MESSAGES:
+            self._note_session(message)
         return message
+
+    def _note_session(self, message: BackendMessage) -> None:
+        """Keep what a message says about the session (status, parameters, key, version)."""
+        if isinstance(message, ReadyForQuery):
+            self.transaction_status = message.status
+        elif isinstance(message, ParameterStatus):
+            self.parameters[message.name] = message.value
+        elif isinstance(message, BackendKeyData):
+            self.backend_key = message
+        elif isinstance(message, NegotiateProtocolVersion):
+            self.protocol_version = self._negotiated_version(message.newest_minor)
+            self.unsupported_options = message.unrecognized_options
 
     def _completion_run(self, payload: bytes, count: int) -> CompletionRun:
         """Check ``count`` BindComplete + CommandComplete pairs against the state machine."""
