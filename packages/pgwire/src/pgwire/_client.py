@@ -9,6 +9,7 @@ an :class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from pgwire._backend import (
@@ -34,7 +35,7 @@ from pgwire._events import (
     SSLResponse,
 )
 from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
-from pgwire._frontend import Bind, Execute
+from pgwire._frontend import Bind, Close, Describe, Execute, Parse, Sync
 from pgwire._message import BackendMessage, FrontendMessage
 from pgwire._role import ProtocolRole
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
@@ -49,6 +50,9 @@ _BIND_COMPLETE = ord("2")
 _BIND_COMPLETE_MESSAGE: Final = BindComplete()
 _BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
 _READY_FOR_QUERY = ord("Z")
+#: What an extended-query request may hold before its Sync (see ProtocolState.extended_request).
+_REQUEST_KINDS: Final = frozenset({Parse, Bind, Describe, Execute, Close, BindExecuteBatch})
+_SYNC_BYTES: Final = Sync().encode()
 #: The messages whose content the connection keeps (one set lookup per other message).
 _SESSION_MESSAGES: Final = frozenset(
     {ReadyForQuery, ParameterStatus, BackendKeyData, NegotiateProtocolVersion}
@@ -111,6 +115,33 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             self.protocol_version = message.protocol_version
         return data
 
+    def send_many(self, messages: Iterable[FrontendMessage | BindExecuteBatch]) -> bytes:
+        """Like :meth:`send` for a pipelined batch: all messages are checked, or none is.
+
+        One extended-query request (Parse, Bind, Describe, Execute, Close messages and
+        :class:`BindExecuteBatch` runs, then Sync) is checked in one step by the state
+        machine's shortcut (:meth:`ProtocolState.extended_request`), with no copy of the
+        state; anything else, or in another state, message by message.
+
+        Raises:
+            LocalProtocolError: one of the messages is not allowed or cannot be encoded;
+                the state is as it was before the call.
+        """
+        if type(messages) is tuple or type(messages) is list:
+            last = len(messages) - 1
+            if last >= 0 and type(messages[last]) is Sync:
+                parts: list[bytes] = []
+                for index in range(last):
+                    message = messages[index]
+                    if type(message) not in _REQUEST_KINDS:
+                        break
+                    parts.append(message.encode())
+                else:
+                    if self._state.extended_request():
+                        parts.append(_SYNC_BYTES)
+                        return b"".join(parts)
+        return super().send_many(messages)
+
     def _send_batch(self, batch: BindExecuteBatch) -> bytes:
         data = batch.encode()
         if not len(batch):
@@ -145,10 +176,11 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             if type_byte == _DATA_ROW:
                 batch = framer.next_data_rows()
                 if batch is not None:
-                    try:
-                        state.backend(DataRow)
-                    except Violation as exc:
-                        raise RemoteProtocolError(str(exc)) from None
+                    if not state.answers_leave_state():
+                        try:
+                            state.backend(DataRow)
+                        except Violation as exc:
+                            raise RemoteProtocolError(str(exc)) from None
                     return batch
             elif type_byte == _BIND_COMPLETE:
                 run = framer.next_completion_run()
@@ -156,10 +188,11 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                     return self._completion_run(*run)
                 if framer.skip_exact(_BIND_COMPLETE_BYTES):
                     # BindComplete before rows: five known bytes, one shared message.
-                    try:
-                        state.backend(BindComplete)
-                    except Violation as exc:
-                        raise RemoteProtocolError(str(exc)) from None
+                    if not state.answers_leave_state():
+                        try:
+                            state.backend(BindComplete)
+                        except Violation as exc:
+                            raise RemoteProtocolError(str(exc)) from None
                     return _BIND_COMPLETE_MESSAGE
             elif type_byte == _READY_FOR_QUERY:
                 # Once per request: six bytes, one shared message per transaction status.
