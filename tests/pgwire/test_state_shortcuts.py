@@ -169,8 +169,16 @@ def test_send_many_outside_the_shortcut_still_refuses_all_or_nothing() -> None:
     assert other._state.batch_open
 
 
-def test_the_answers_of_a_request_skip_the_table_and_end_it() -> None:
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        (True, ["BindComplete", "DataRowBatch", "CommandComplete", "ReadyForQuery"]),
+        (False, ["BindComplete", "DataRow", "DataRow", "DataRow", "CommandComplete", "ReadyForQuery"]),
+    ],
+)
+def test_the_answers_of_a_request_end_it(batch: bool, expected: list[str]) -> None:
     client = ready_client()
+    client.batch_events = batch
     client.send_many((Bind("", "s"), Execute(""), Sync()))
     client.receive_data(
         BindComplete().encode()
@@ -182,4 +190,4 @@ def test_the_answers_of_a_request_skip_the_table_and_end_it() -> None:
     while client.pending_requests:
         kinds.append(type(client.next_event()).__name__)
     assert client.is_ready
-    assert kinds == ["BindComplete", "DataRowBatch", "CommandComplete", "ReadyForQuery"]
+    assert kinds == expected

@@ -57,7 +57,8 @@ async def _open_transport(
         # asyncio's message names the address, uvloop's ("Connection refused") does not.
         if error.errno is None or (address.host in str(error) and str(address.port) in str(error)):
             raise
-        raise type(error)(error.errno, f"{error.strerror}: cannot connect to {address}") from error
+        where = (address.host, address.port)
+        raise type(error)(error.errno, f"Connect call failed {where!r}: {error.strerror}") from error
     return protocol
 
 

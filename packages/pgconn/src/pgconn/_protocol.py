@@ -96,7 +96,7 @@ class WireProtocol(asyncio.Protocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.wire = ClientConnection()
+        self.wire = ClientConnection(batch_events=True)
         #: The transport as the event loop gave it (for ``loop.start_tls``), and as pgconn uses it.
         self.base_transport: asyncio.BaseTransport | None = None
         self.transport: StreamTransport | None = None

@@ -2,9 +2,10 @@
 
 ``send(message)`` checks the message against the state machine and returns the bytes to
 write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stream);
-``next_event()`` returns the next backend message, a :class:`DataRowBatch` (consecutive
-DataRows), a :class:`CompletionRun` (consecutive equal BindComplete + CommandComplete pairs),
-an :class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
+``next_event()`` returns the next backend message, an :class:`SSLResponse`,
+:class:`ConnectionClosed`, or :data:`NEED_DATA`. With ``batch_events=True`` it also returns a
+:class:`DataRowBatch` (consecutive DataRows) and a :class:`CompletionRun` (consecutive equal
+BindComplete + CommandComplete pairs) in place of those messages: the hot path of a driver.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
     Args:
         max_message_size: the largest message accepted from the server, in bytes; a larger
             declared length is a :class:`RemoteProtocolError`.
+        batch_events: hand over consecutive DataRows as one :class:`DataRowBatch` and runs of
+            equal BindComplete + CommandComplete pairs as one :class:`CompletionRun`, instead
+            of one message per event (the default).
 
     Attributes:
         parameters: the server's run-time parameters from ParameterStatus messages.
@@ -76,18 +80,25 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         protocol_version: the version asked for in StartupMessage, lowered by the server's
             NegotiateProtocolVersion.
         unsupported_options: protocol options (``_pq_.*``) the server did not recognise.
+        batch_events: as given.
     """
 
     __slots__ = (
         "backend_key",
+        "batch_events",
         "parameters",
         "protocol_version",
         "transaction_status",
         "unsupported_options",
     )
 
-    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    def __init__(
+        self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, batch_events: bool = False
+    ) -> None:
         super().__init__(max_message_size=max_message_size)
+        if not isinstance(batch_events, bool):
+            raise TypeError(f"batch_events must be a bool, got {batch_events!r}")
+        self.batch_events = batch_events
         self.parameters: dict[str, str] = {}
         self.backend_key: BackendKeyData | None = None
         self.transaction_status: TransactionStatus | None = None
@@ -173,7 +184,7 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             type_byte = framer.peek_type()
             if type_byte is None and not framer.eof:
                 return NEED_DATA
-            if type_byte == _DATA_ROW:
+            if type_byte == _DATA_ROW and self.batch_events:
                 batch = framer.next_data_rows()
                 if batch is not None:
                     if not state.answers_leave_state():
@@ -183,7 +194,7 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                             raise RemoteProtocolError(str(exc)) from None
                     return batch
             elif type_byte == _BIND_COMPLETE:
-                run = framer.next_completion_run()
+                run = framer.next_completion_run() if self.batch_events else None
                 if run is not None:
                     return self._completion_run(*run)
                 if framer.skip_exact(_BIND_COMPLETE_BYTES):

@@ -132,7 +132,7 @@ class BlockingSession:
         sock.settimeout(timeout)
         try:
             sock.connect(address)
-            session = cls(sock, ClientConnection(), address, trace)
+            session = cls(sock, ClientConnection(batch_events=True), address, trace)
             binding = session._negotiate_tls(tls, host) if tls is not None else None
             parameters = (("user", user), ("database", database), ("client_encoding", "UTF8"), *options)
             session.send(pgwire.StartupMessage(parameters, protocol_version=protocol_version))
