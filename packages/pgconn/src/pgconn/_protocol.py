@@ -30,6 +30,9 @@ __all__ = ["Exchange", "StreamTransport", "WireProtocol", "stream_transport"]
 
 T = TypeVar("T")
 
+#: Events that go to the connection's callbacks (or are noted) before any exchange sees them.
+_OUT_OF_BAND: frozenset[type] = frozenset({NotificationResponse, NoticeResponse, ErrorResponse})
+
 
 @runtime_checkable
 class StreamTransport(Protocol):
@@ -130,10 +133,19 @@ class WireProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         wire = self.wire
+        next_event = wire.next_event
         try:
             wire.receive_data(data)
-            while (event := wire.next_event()) is not NEED_DATA:
-                self._dispatch(event)
+            while (event := next_event()) is not NEED_DATA:
+                # The exchange's answers straight to it; notices, notifications, errors and
+                # events outside an exchange through _dispatch.
+                exchange = self.exchange
+                if exchange is not None and type(event) not in _OUT_OF_BAND:
+                    exchange.handle(event)
+                    if exchange.finished and self.exchange is exchange:
+                        self.exchange = None
+                else:
+                    self._dispatch(event)
         except pgwire.ProtocolError as error:
             self._broken(error)
         except Exception as error:  # an exchange's bug must not kill the event loop's reader
