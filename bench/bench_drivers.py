@@ -29,8 +29,14 @@ connection's table must hold exactly the rows sent by the calls counted. The ser
 ``_bench_large_object`` and ``_bench_arrays`` are created (dropped first if they exist) and
 dropped at the end.
 
+``--loop uvloop`` runs everything on uvloop's event loop (default asyncio's); ``--impl
+python|c`` runs the measurement in a subprocess with ``PGASYNC_IMPL`` set (pgasync's
+pure-Python or compiled extension modules, where they exist), so that each build gets a
+column of its own.
+
 Usage: ``python bench/bench_drivers.py [--duration S] [--rounds N] [--concurrency N]
-[--drivers pgconn,asyncpg,psycopg] [--queries 1-pg_type,...] [--copy-out-rows N] [--json PATH]``
+[--drivers pgconn,asyncpg,psycopg] [--queries 1-pg_type,...] [--copy-out-rows N] [--json PATH]
+[--loop asyncio|uvloop] [--impl python|c]``
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ import math
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -456,7 +463,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--copy-out-rows", type=_positive(int), default=COPY_OUT_ROWS, help="rows of each COPY OUT call"
     )
     parser.add_argument("--json", type=Path, help="also write every round's figures here")
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="the event loop")
+    parser.add_argument("--impl", choices=("python", "c"), help="run with PGASYNC_IMPL set, in a subprocess")
     args = parser.parse_args(argv)
+    if args.impl is not None and os.environ.get("PGASYNC_IMPL") != args.impl:
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            *(argv if argv is not None else sys.argv[1:]),
+        ]
+        completed = subprocess.run(command, env={**os.environ, "PGASYNC_IMPL": args.impl}, check=False)
+        return completed.returncode
     drivers = [driver for driver in DRIVERS if driver.name in args.drivers]
     missing = [driver.name for driver in drivers if not driver.is_installed()]
     if missing:
@@ -469,13 +486,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def measure(dsn: str) -> tuple[str, list[QueryResult]]:
         return await _server_version(dsn), await run_all(dsn, drivers=drivers, queries=queries, **options)
 
+    def run(dsn: str) -> tuple[str, list[QueryResult]]:
+        if args.loop == "uvloop":
+            import uvloop
+
+            return uvloop.run(measure(dsn))
+        return asyncio.run(measure(dsn))
+
     dsn = os.environ.get("PGASYNC_DSN")
     if dsn:
-        version, results = asyncio.run(measure(dsn))
+        version, results = run(dsn)
     else:
         with Cluster(installation_for_tests()) as cluster:
             cluster.start()
-            version, results = asyncio.run(measure(cluster.dsn()))
+            version, results = run(cluster.dsn())
     names = [driver.name for driver in drivers]
     versions = {driver.name: driver_version(driver) for driver in drivers}
     print(
@@ -483,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ", ".join(f"{name} {number}" for name, number in versions.items())
         + "; "
         f"{args.concurrency} connections per driver, {args.rounds} rounds of {args.duration} s, "
-        "median queries/s"
+        f"{args.loop} loop" + (f", PGASYNC_IMPL={args.impl}" if args.impl else "") + ", median queries/s"
     )
     print(format_table(results, names))
     if args.json:
@@ -493,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             **options,
+            "loop": args.loop,
+            "impl": args.impl,
             "copy_out_rows": args.copy_out_rows,
             "drivers": versions,
             "results": [result.as_dict() for result in results],

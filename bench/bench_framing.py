@@ -266,7 +266,7 @@ def ready_client(queries: int) -> ClientConnection:
     Raises:
         RuntimeError: the client did not reach READY.
     """
-    client = ClientConnection()
+    client = ClientConnection(batch_events=True)
     client.send(StartupMessage((("user", "bench"), ("database", "bench"))))
     client.receive_data(AuthenticationOk().encode() + _READY.encode())
     while client.next_event() is not NEED_DATA:

@@ -11,11 +11,17 @@ Fixtures:
   users bound to their methods in ``pg_hba.conf`` and the superuser ``postgres`` trusted.
 - ``make_cluster`` (function): a factory for extra throwaway clusters with special settings,
   all destroyed after the test. Each start costs time: use it sparingly.
+
+The event loop: ``PGASYNC_TEST_LOOP=uvloop`` (``hatch run test-uvloop``) runs every async test
+and fixture on uvloop's loop, through pytest-asyncio's ``pytest_asyncio_loop_factories`` hook;
+unset or ``asyncio``, on asyncio's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import os
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Literal, Protocol
 
 import pytest
@@ -30,6 +36,22 @@ from pgasync.cluster import (
     installation_for_tests,
     rules_for_user,
 )
+
+#: The event loop the async tests run on: "asyncio" or "uvloop".
+TEST_LOOP = os.environ.get("PGASYNC_TEST_LOOP", "asyncio")
+if TEST_LOOP not in ("asyncio", "uvloop"):
+    raise pytest.UsageError(f"PGASYNC_TEST_LOOP={TEST_LOOP!r}: expected 'asyncio' or 'uvloop'")
+
+if TEST_LOOP == "uvloop":
+
+    def pytest_asyncio_loop_factories(
+        config: pytest.Config, item: pytest.Item
+    ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+        """Every async test and fixture on uvloop's event loop."""
+        import uvloop
+
+        return {"uvloop": uvloop.new_event_loop}
+
 
 # Methods whose users log in with a password; the reject user has one too, to show that even
 # the right password is turned away.

@@ -313,7 +313,7 @@ def test_trace_sees_every_message_both_ways(cluster: Cluster) -> None:
         events = session.read_until_ready()
     assert [type(e).__name__ for e in events] == [
         "RowDescription",
-        "DataRowBatch",
+        "DataRow",
         "CommandComplete",
         "ReadyForQuery",
     ]

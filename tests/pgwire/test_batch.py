@@ -68,3 +68,28 @@ def test_refused_whole_when_rows_differ_or_state_forbids() -> None:
         client.send(BindExecuteBatch("bad\x00name", (), [(b"1",)]))
     assert client.pending_requests == 0  # nothing was applied
     assert BindExecuteBatch("s", (), []).encode() == b""
+
+
+def test_events_are_one_message_each_unless_batch_events() -> None:
+    answers = (pgwire.BindComplete().encode() + pgwire.CommandComplete("INSERT 0 1").encode()) * 3
+    answers += pgwire.DataRow((b"1",)).encode() * 2
+    events = {}
+    for batch in (False, True):
+        client = ready_client()
+        client.batch_events = batch
+        client.send_many((BindExecuteBatch("", (), [()] * 4, (), 0), pgwire.Sync()))
+        client.receive_data(answers)
+        kinds = []
+        while (event := client.next_event()) is not pgwire.NEED_DATA:
+            kinds.append(event)
+        events[batch] = kinds
+    pair = [pgwire.BindComplete(), pgwire.CommandComplete("INSERT 0 1")]
+    assert events[False] == [*pair * 3, pgwire.DataRow((b"1",)), pgwire.DataRow((b"1",))]
+    assert events[True][0] == pgwire.CompletionRun("INSERT 0 1", 3)
+    rows = events[True][1]
+    assert isinstance(rows, pgwire.DataRowBatch) and len(rows) == 2
+
+
+def test_batch_events_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="batch_events must be a bool, got 'yes'"):
+        ClientConnection(batch_events="yes")  # type: ignore[arg-type]  # the wrong type on purpose

@@ -119,7 +119,7 @@ class Pair:
     """A client and a server wired together in memory."""
 
     def __init__(self) -> None:
-        self.client = ClientConnection()
+        self.client = ClientConnection(batch_events=True)
         self.server = ServerConnection()
 
     def to_server(self, *messages: FrontendMessage) -> list[ClientEvent | ServerEvent]:

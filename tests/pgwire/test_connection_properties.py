@@ -71,7 +71,10 @@ Normalized = tuple[str, object]
 
 
 def normalize(event: ClientEvent) -> list[Normalized]:
-    """Batches may be split differently: compare them row by row."""
+    """Batches may be split differently: compare them row by row (one DataRow message, or one
+    row of a DataRowBatch event, with ``batch_events``)."""
+    if isinstance(event, DataRow):
+        return [("row", event.values)]
     if isinstance(event, DataRowBatch):
         return [("row", row) for row in event.rows()]
     if isinstance(event, CompletionRun):
@@ -105,8 +108,8 @@ def server_streams(draw: st.DrawFn) -> list[BackendMessage]:
     return messages
 
 
-def client_events(stream: bytes, chunks: list[bytes]) -> list[Normalized]:
-    client = ClientConnection()
+def client_events(stream: bytes, chunks: list[bytes], batch: bool) -> list[Normalized]:
+    client = ClientConnection(batch_events=batch)
     client.send(STARTUP)
     events: list[Normalized] = []
     for chunk in chunks:
@@ -121,12 +124,14 @@ def client_events(stream: bytes, chunks: list[bytes]) -> list[Normalized]:
     return events
 
 
-@given(server_streams(), st.lists(st.integers(min_value=0), max_size=20))
-def test_client_events_do_not_depend_on_chunking(messages: list[BackendMessage], cuts: list[int]) -> None:
+@given(server_streams(), st.lists(st.integers(min_value=0), max_size=20), st.booleans())
+def test_client_events_do_not_depend_on_chunking(
+    messages: list[BackendMessage], cuts: list[int], batch: bool
+) -> None:
     stream = b"".join(message.encode() for message in messages)
-    whole = client_events(stream, [stream])
-    assert client_events(stream, chunked(stream, cuts)) == whole
-    assert client_events(stream, [stream[i : i + 1] for i in range(len(stream))]) == whole
+    whole = client_events(stream, [stream], batch)
+    assert client_events(stream, chunked(stream, cuts), batch) == whole
+    assert client_events(stream, [stream[i : i + 1] for i in range(len(stream))], batch) == whole
     expected: list[Normalized] = []
     for message in messages:
         expected += [("row", message.values)] if isinstance(message, DataRow) else [("event", message)]
@@ -156,9 +161,9 @@ def pipeline_answers(draw: st.DrawFn) -> tuple[int, list[BackendMessage]]:
     return executions, messages
 
 
-@given(pipeline_answers(), st.lists(st.integers(min_value=0), max_size=20))
+@given(pipeline_answers(), st.lists(st.integers(min_value=0), max_size=20), st.booleans())
 def test_pipeline_answers_do_not_depend_on_chunking(
-    case: tuple[int, list[BackendMessage]], cuts: list[int]
+    case: tuple[int, list[BackendMessage]], cuts: list[int], batch: bool
 ) -> None:
     # BindComplete + CommandComplete pairs come as CompletionRun events, as many per event as
     # the chunk holds in a row: message by message, the events are the same for any cutting.
@@ -167,7 +172,7 @@ def test_pipeline_answers_do_not_depend_on_chunking(
     stream = b"".join(message.encode() for message in messages)
 
     def events(chunks: list[bytes]) -> list[Normalized]:
-        client = ClientConnection()
+        client = ClientConnection(batch_events=batch)
         client.send(STARTUP)
         client.receive_data(AuthenticationOk().encode() + IDLE.encode())
         while client.next_event() is not NEED_DATA:

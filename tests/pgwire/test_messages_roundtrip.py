@@ -145,3 +145,22 @@ def test_mutated_payloads_give_a_message_or_remote_protocol_error(case: tuple[ty
         _decodes_or_refuses(lambda data: dispatch(cls.type_code[0], data), payload)
     else:
         _decodes_or_refuses(decode_startup_packet, payload)
+
+
+def test_every_message_class_defines_its_own_codec() -> None:
+    # The bases are plain classes (not abc.ABC), so nothing at class creation checks this.
+    for cls in _exported_message_classes():
+        assert any("encode_payload" in vars(k) for k in cls.__mro__ if k is not Message), cls
+        assert any("decode" in vars(k) for k in cls.__mro__ if k is not Message), cls
+
+
+def test_the_plain_base_refuses_to_encode_or_decode() -> None:
+    class Incomplete(BackendMessage):
+        __slots__ = ()
+        type_code = b"?"
+
+    with pytest.raises(NotImplementedError, match="Incomplete does not define encode_payload"):
+        Incomplete().encode()
+    with pytest.raises(NotImplementedError, match="Incomplete does not define decode"):
+        Incomplete.decode(b"")
+    assert not isinstance(Incomplete(), FrontendMessage)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import ssl as ssl_module
+from typing import cast
 
 import pgwire
 from pgconn._parameters import Address, ConnectionParameters
 from pgconn._passfile import find_password, resolve_password
-from pgconn._protocol import WireProtocol
+from pgconn._protocol import WireProtocol, stream_transport
 from pgwire import SSLResponse, StartupExchange, tls_server_end_point_data
 from pgwire.exceptions import ConnectionDoesNotExistError
 
@@ -33,12 +34,19 @@ async def _open_transport(
     loop: asyncio.AbstractEventLoop, address: Address, direct: ssl_module.SSLContext | None
 ) -> WireProtocol:
     protocol = WireProtocol(loop)
-    if address.is_unix:
-        await loop.create_unix_connection(lambda: protocol, address.host)
-    elif direct is not None:
-        await loop.create_connection(lambda: protocol, address.host, address.port, ssl=direct)
-    else:
-        await loop.create_connection(lambda: protocol, address.host, address.port)
+    try:
+        if address.is_unix:
+            await loop.create_unix_connection(lambda: protocol, address.host)
+        elif direct is not None:
+            await loop.create_connection(lambda: protocol, address.host, address.port, ssl=direct)
+        else:
+            await loop.create_connection(lambda: protocol, address.host, address.port)
+    except OSError as error:
+        # asyncio's message names the address, uvloop's ("Connection refused") does not.
+        if error.errno is None or (address.host in str(error) and str(address.port) in str(error)):
+            raise
+        where = (address.host, address.port)
+        raise type(error)(error.errno, f"Connect call failed {where!r}: {error.strerror}") from error
     return protocol
 
 
@@ -53,13 +61,17 @@ async def _negotiate_tls(protocol: WireProtocol, address: Address, context: ssl_
         )
     if not answer.accepted:
         return False
-    transport = protocol.transport
+    transport = protocol.base_transport
     assert transport is not None
     loop = protocol.loop
-    upgraded = await loop.start_tls(transport, protocol, context, server_hostname=address.host)
+    # The loop's own transport, which its start_tls takes whatever its class (uvloop's derives
+    # from no asyncio class; typeshed asks for a WriteTransport).
+    writer = cast(asyncio.WriteTransport, transport)
+    upgraded = await loop.start_tls(writer, protocol, context, server_hostname=address.host)
     if upgraded is None:
         raise ConnectionDoesNotExistError.client_side("the connection closed during the TLS handshake")
-    protocol.transport = upgraded
+    protocol.base_transport = upgraded
+    protocol.transport = stream_transport(upgraded)
     return True
 
 

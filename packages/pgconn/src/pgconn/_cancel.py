@@ -13,6 +13,7 @@ import ssl as ssl_module
 
 import pgwire
 from pgconn._parameters import Address
+from pgconn._protocol import stream_transport
 
 __all__ = ["send_cancel_request"]
 
@@ -25,8 +26,8 @@ class _CancelProtocol(asyncio.Protocol):
         self.done = done
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.write(self.payload)
+        # By structure: uvloop's transports derive from no asyncio transport class.
+        stream_transport(transport).write(self.payload)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.done.done():

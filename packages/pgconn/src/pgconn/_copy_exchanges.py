@@ -13,15 +13,15 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import pgwire
 from pgconn._exchanges import _Exchange
+from pgconn._protocol import StreamTransport
 from pgwire import (
     ClientEvent,
     CommandComplete,
     CopyData,
-    CopyDone,
     CopyInResponse,
     CopyOutResponse,
     ErrorResponse,
@@ -41,7 +41,7 @@ class CopyOutExchange(_Exchange[str]):
     __slots__ = ("_chunks", "_paused", "_queued", "_transport", "_waiter", "abandoned", "response", "status")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, query: str, transport: asyncio.Transport | None
+        self, loop: asyncio.AbstractEventLoop, query: str, transport: StreamTransport | None
     ) -> None:
         super().__init__(loop, query)
         self._chunks: deque[bytes] = deque()
@@ -55,28 +55,25 @@ class CopyOutExchange(_Exchange[str]):
         self.response: CopyOutResponse | None = None
 
     def handle(self, event: ClientEvent) -> None:
-        kind = type(event)
-        if kind is CopyData:
+        if type(event) is CopyData:
             if not self.abandoned:
-                data = cast(CopyData, event).data
+                data = event.data
                 self._chunks.append(data)
                 self._queued += len(data)
                 if self._queued > HIGH_WATER:
                     self._pause()
                 self._wake()
-        elif kind is CopyOutResponse:
-            self.response = cast(CopyOutResponse, event)
-        elif kind is CommandComplete:
-            self.status = cast(CommandComplete, event).tag
-        elif kind is ErrorResponse:
-            self._server_error(cast(ErrorResponse, event))
-        elif kind is CopyInResponse:
+        elif type(event) is CopyOutResponse:
+            self.response = event
+        elif type(event) is CommandComplete:
+            self.status = event.tag
+        elif type(event) is ErrorResponse:
+            self._server_error(event)
+        elif type(event) is CopyInResponse:
             self._local_error(TypeError("the query started COPY FROM STDIN, not COPY TO STDOUT"))
-        elif kind is ReadyForQuery:
+        elif type(event) is ReadyForQuery:
             self._finish(self.status)
             self._wake()
-        elif kind is CopyDone:
-            pass
 
     def fail(self, error: BaseException) -> None:
         super().fail(error)
@@ -148,21 +145,20 @@ class CopyInExchange(_Exchange[str]):
         self.status = ""
 
     def handle(self, event: ClientEvent) -> None:
-        kind = type(event)
-        if kind is CopyInResponse:
+        if type(event) is CopyInResponse:
             if self._abandoned is not None:
                 self._send(pgwire.CopyFail(self._abandoned))  # the sender gave up before it began
             elif not self._ready.done():
                 self._ready.set_result(True)
-        elif kind is CommandComplete:
-            self.status = cast(CommandComplete, event).tag
-        elif kind is ErrorResponse:
-            self._server_error(cast(ErrorResponse, event))
+        elif type(event) is CommandComplete:
+            self.status = event.tag
+        elif type(event) is ErrorResponse:
+            self._server_error(event)
             self._not_ready()
-        elif kind is ReadyForQuery:
+        elif type(event) is ReadyForQuery:
             self._not_ready()
             self._finish(self.status)
-        elif kind is CopyOutResponse:
+        elif type(event) is CopyOutResponse:
             self._local_error(TypeError("the query started COPY TO STDOUT, not COPY FROM STDIN"))
 
     def fail(self, error: BaseException) -> None:

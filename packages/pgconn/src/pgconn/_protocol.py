@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import pgwire
 from pgwire import (
@@ -26,9 +26,53 @@ from pgwire import (
 )
 from pgwire.exceptions import ConnectionDoesNotExistError, InternalClientError, PostgresError
 
-__all__ = ["Exchange", "WireProtocol"]
+__all__ = ["Exchange", "StreamTransport", "WireProtocol", "stream_transport"]
 
 T = TypeVar("T")
+
+#: Events that go to the connection's callbacks (or are noted) before any exchange sees them.
+_OUT_OF_BAND: frozenset[type] = frozenset({NotificationResponse, NoticeResponse, ErrorResponse})
+
+
+@runtime_checkable
+class StreamTransport(Protocol):
+    """What pgconn uses of a stream transport, by structure: uvloop's transports implement
+    asyncio's interface without deriving from ``asyncio.Transport``."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Queue ``data`` for sending."""
+
+    def is_closing(self) -> bool:
+        """Whether the transport is closing or closed."""
+
+    def close(self) -> None:
+        """Close after the queued data is sent."""
+
+    def abort(self) -> None:
+        """Close at once, dropping queued data."""
+
+    def pause_reading(self) -> None:
+        """Stop calling ``data_received`` until :meth:`resume_reading`."""
+
+    def resume_reading(self) -> None:
+        """Call ``data_received`` again."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """Transport details (``"ssl_object"``, ``"peername"``, ...)."""
+
+
+def stream_transport(transport: object) -> StreamTransport:
+    """``transport`` as a :class:`StreamTransport`, checked once per connection.
+
+    Raises:
+        TypeError: the event loop's transport lacks one of the methods pgconn calls.
+    """
+    if not isinstance(transport, StreamTransport):
+        raise TypeError(
+            f"the event loop gave a {type(transport).__name__} transport, which lacks the methods of "
+            "asyncio.Transport (write, abort, pause_reading, ...)"
+        )
+    return transport
 
 
 class Exchange(Protocol[T]):
@@ -55,8 +99,10 @@ class WireProtocol(asyncio.Protocol):
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.wire = ClientConnection()
-        self.transport: asyncio.Transport | None = None
+        self.wire = ClientConnection(batch_events=True)
+        #: The transport as the event loop gave it (for ``loop.start_tls``), and as pgconn uses it.
+        self.base_transport: asyncio.BaseTransport | None = None
+        self.transport: StreamTransport | None = None
         self.exchange: Exchange[Any] | None = None
         self.on_notice: Callable[[NoticeResponse], None] | None = None
         self.on_notification: Callable[[NotificationResponse], None] | None = None
@@ -80,18 +126,26 @@ class WireProtocol(asyncio.Protocol):
     # -- asyncio.Protocol -----------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Not an isinstance check: other event loops' transports (uvloop's) implement the
-        # interface without deriving from asyncio.Transport.
-        self.transport = cast(asyncio.Transport, transport)
+        self.base_transport = transport
+        self.transport = stream_transport(transport)
         if not self._connected.done():
             self._connected.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         wire = self.wire
+        next_event = wire.next_event
         try:
             wire.receive_data(data)
-            while (event := wire.next_event()) is not NEED_DATA:
-                self._dispatch(event)
+            while (event := next_event()) is not NEED_DATA:
+                # The exchange's answers straight to it; notices, notifications, errors and
+                # events outside an exchange through _dispatch.
+                exchange = self.exchange
+                if exchange is not None and type(event) not in _OUT_OF_BAND:
+                    exchange.handle(event)
+                    if exchange.finished and self.exchange is exchange:
+                        self.exchange = None
+                else:
+                    self._dispatch(event)
         except pgwire.ProtocolError as error:
             self._broken(error)
         except Exception as error:  # an exchange's bug must not kill the event loop's reader
@@ -145,17 +199,16 @@ class WireProtocol(asyncio.Protocol):
     # -- events ---------------------------------------------------------------------------
 
     def _dispatch(self, event: ClientEvent) -> None:
-        kind = type(event)  # exact classes: cheaper than isinstance on an abstract base
-        if kind is NotificationResponse:
+        if type(event) is NotificationResponse:
             if self.on_notification is not None:
-                self.on_notification(cast(NotificationResponse, event))
+                self.on_notification(event)
             return
-        if kind is NoticeResponse:
+        if type(event) is NoticeResponse:
             if self.on_notice is not None:
-                self.on_notice(cast(NoticeResponse, event))
+                self.on_notice(event)
             return
-        if kind is ErrorResponse:
-            self._note_error(cast(ErrorResponse, event))
+        if type(event) is ErrorResponse:
+            self._note_error(event)
         exchange = self.exchange
         if exchange is not None:
             exchange.handle(event)

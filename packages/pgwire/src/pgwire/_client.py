@@ -2,14 +2,16 @@
 
 ``send(message)`` checks the message against the state machine and returns the bytes to
 write; ``receive_data(data)`` takes what the socket gave (``b""`` at end of stream);
-``next_event()`` returns the next backend message, a :class:`DataRowBatch` (consecutive
-DataRows), a :class:`CompletionRun` (consecutive equal BindComplete + CommandComplete pairs),
-an :class:`SSLResponse`, :class:`ConnectionClosed`, or :data:`NEED_DATA`.
+``next_event()`` returns the next backend message, an :class:`SSLResponse`,
+:class:`ConnectionClosed`, or :data:`NEED_DATA`. With ``batch_events=True`` it also returns a
+:class:`DataRowBatch` (consecutive DataRows) and a :class:`CompletionRun` (consecutive equal
+BindComplete + CommandComplete pairs) in place of those messages: the hot path of a driver.
 """
 
 from __future__ import annotations
 
-from typing import Final, cast
+from collections.abc import Iterable
+from typing import Final
 
 from pgwire._backend import (
     BackendKeyData,
@@ -34,7 +36,7 @@ from pgwire._events import (
     SSLResponse,
 )
 from pgwire._framing import DEFAULT_MAX_MESSAGE_SIZE
-from pgwire._frontend import Bind, Execute
+from pgwire._frontend import Bind, Close, Describe, Execute, Parse, Sync
 from pgwire._message import BackendMessage, FrontendMessage
 from pgwire._role import ProtocolRole
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
@@ -49,6 +51,13 @@ _BIND_COMPLETE = ord("2")
 _BIND_COMPLETE_MESSAGE: Final = BindComplete()
 _BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
 _READY_FOR_QUERY = ord("Z")
+#: What an extended-query request may hold before its Sync (see ProtocolState.extended_request).
+_REQUEST_KINDS: Final = frozenset({Parse, Bind, Describe, Execute, Close, BindExecuteBatch})
+_SYNC_BYTES: Final = Sync().encode()
+#: The messages whose content the connection keeps (one set lookup per other message).
+_SESSION_MESSAGES: Final = frozenset(
+    {ReadyForQuery, ParameterStatus, BackendKeyData, NegotiateProtocolVersion}
+)
 _READY_MESSAGES: Final = {
     message.encode(): message for message in (ReadyForQuery(status) for status in TransactionStatus)
 }
@@ -60,6 +69,9 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
     Args:
         max_message_size: the largest message accepted from the server, in bytes; a larger
             declared length is a :class:`RemoteProtocolError`.
+        batch_events: hand over consecutive DataRows as one :class:`DataRowBatch` and runs of
+            equal BindComplete + CommandComplete pairs as one :class:`CompletionRun`, instead
+            of one message per event (the default).
 
     Attributes:
         parameters: the server's run-time parameters from ParameterStatus messages.
@@ -68,18 +80,25 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         protocol_version: the version asked for in StartupMessage, lowered by the server's
             NegotiateProtocolVersion.
         unsupported_options: protocol options (``_pq_.*``) the server did not recognise.
+        batch_events: as given.
     """
 
     __slots__ = (
         "backend_key",
+        "batch_events",
         "parameters",
         "protocol_version",
         "transaction_status",
         "unsupported_options",
     )
 
-    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    def __init__(
+        self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE, batch_events: bool = False
+    ) -> None:
         super().__init__(max_message_size=max_message_size)
+        if not isinstance(batch_events, bool):
+            raise TypeError(f"batch_events must be a bool, got {batch_events!r}")
+        self.batch_events = batch_events
         self.parameters: dict[str, str] = {}
         self.backend_key: BackendKeyData | None = None
         self.transaction_status: TransactionStatus | None = None
@@ -106,6 +125,33 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         if isinstance(message, StartupMessage):
             self.protocol_version = message.protocol_version
         return data
+
+    def send_many(self, messages: Iterable[FrontendMessage | BindExecuteBatch]) -> bytes:
+        """Like :meth:`send` for a pipelined batch: all messages are checked, or none is.
+
+        One extended-query request (Parse, Bind, Describe, Execute, Close messages and
+        :class:`BindExecuteBatch` runs, then Sync) is checked in one step by the state
+        machine's shortcut (:meth:`ProtocolState.extended_request`), with no copy of the
+        state; anything else, or in another state, message by message.
+
+        Raises:
+            LocalProtocolError: one of the messages is not allowed or cannot be encoded;
+                the state is as it was before the call.
+        """
+        if type(messages) is tuple or type(messages) is list:
+            last = len(messages) - 1
+            if last >= 0 and type(messages[last]) is Sync:
+                parts: list[bytes] = []
+                for index in range(last):
+                    message = messages[index]
+                    if type(message) not in _REQUEST_KINDS:
+                        break
+                    parts.append(message.encode())
+                else:
+                    if self._state.extended_request():
+                        parts.append(_SYNC_BYTES)
+                        return b"".join(parts)
+        return super().send_many(messages)
 
     def _send_batch(self, batch: BindExecuteBatch) -> bytes:
         data = batch.encode()
@@ -138,24 +184,26 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             type_byte = framer.peek_type()
             if type_byte is None and not framer.eof:
                 return NEED_DATA
-            if type_byte == _DATA_ROW:
+            if type_byte == _DATA_ROW and self.batch_events:
                 batch = framer.next_data_rows()
                 if batch is not None:
-                    try:
-                        state.backend(DataRow)
-                    except Violation as exc:
-                        raise RemoteProtocolError(str(exc)) from None
+                    if not state.answers_leave_state():
+                        try:
+                            state.backend(DataRow)
+                        except Violation as exc:
+                            raise RemoteProtocolError(str(exc)) from None
                     return batch
             elif type_byte == _BIND_COMPLETE:
-                run = framer.next_completion_run()
+                run = framer.next_completion_run() if self.batch_events else None
                 if run is not None:
                     return self._completion_run(*run)
                 if framer.skip_exact(_BIND_COMPLETE_BYTES):
                     # BindComplete before rows: five known bytes, one shared message.
-                    try:
-                        state.backend(BindComplete)
-                    except Violation as exc:
-                        raise RemoteProtocolError(str(exc)) from None
+                    if not state.answers_leave_state():
+                        try:
+                            state.backend(BindComplete)
+                        except Violation as exc:
+                            raise RemoteProtocolError(str(exc)) from None
                     return _BIND_COMPLETE_MESSAGE
             elif type_byte == _READY_FOR_QUERY:
                 # Once per request: six bytes, one shared message per transaction status.
@@ -182,20 +230,21 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             state.backend(kind)
         except Violation as exc:
             raise RemoteProtocolError(str(exc)) from None
-        # Exact classes (decode_backend makes no subclasses): faster than isinstance on the
-        # messages' abstract base, and this runs for every message.
-        if kind is ReadyForQuery:
-            self.transaction_status = cast(ReadyForQuery, message).status
-        elif kind is ParameterStatus:
-            status = cast(ParameterStatus, message)
-            self.parameters[status.name] = status.value
-        elif kind is BackendKeyData:
-            self.backend_key = cast(BackendKeyData, message)
-        elif kind is NegotiateProtocolVersion:
-            negotiation = cast(NegotiateProtocolVersion, message)
-            self.protocol_version = self._negotiated_version(negotiation.newest_minor)
-            self.unsupported_options = negotiation.unrecognized_options
+        if kind in _SESSION_MESSAGES:
+            self._note_session(message)
         return message
+
+    def _note_session(self, message: BackendMessage) -> None:
+        """Keep what a message says about the session (status, parameters, key, version)."""
+        if isinstance(message, ReadyForQuery):
+            self.transaction_status = message.status
+        elif isinstance(message, ParameterStatus):
+            self.parameters[message.name] = message.value
+        elif isinstance(message, BackendKeyData):
+            self.backend_key = message
+        elif isinstance(message, NegotiateProtocolVersion):
+            self.protocol_version = self._negotiated_version(message.newest_minor)
+            self.unsupported_options = message.unrecognized_options
 
     def _completion_run(self, payload: bytes, count: int) -> CompletionRun:
         """Check ``count`` BindComplete + CommandComplete pairs against the state machine."""

@@ -9,11 +9,15 @@ the server) or both (``CopyData``, ``CopyDone``). Its one-byte type code is the 
 ``encode()`` gives the whole message (type byte, length, payload); the class method
 ``decode(payload)`` takes the payload alone (what follows the length word) and raises
 :class:`~pgwire.RemoteProtocolError` when it is malformed.
+
+The bases are plain classes, not ``abc.ABC``: every received message is dispatched on its
+class, and ``isinstance`` against an ABC goes through ``ABCMeta.__instancecheck__`` (a
+failed check cost four times a plain one). A subclass that forgets ``encode_payload`` or
+``decode`` raises ``NotImplementedError`` when they are called.
 """
 
 from __future__ import annotations
 
-import abc
 from typing import ClassVar, Self
 
 from pgwire._buffer import int32
@@ -21,7 +25,7 @@ from pgwire._buffer import int32
 __all__ = ["BackendMessage", "FrontendMessage", "Message"]
 
 
-class Message(abc.ABC):
+class Message:
     """A protocol message: encodes to bytes and decodes from its payload."""
 
     __slots__ = ()
@@ -33,12 +37,11 @@ class Message(abc.ABC):
         payload = self.encode_payload()
         return self.type_code + int32(len(payload) + 4) + payload
 
-    @abc.abstractmethod
     def encode_payload(self) -> bytes:
-        """The payload alone: the bytes after the length word."""
+        """The payload alone: the bytes after the length word (each message class defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define encode_payload()")
 
     @classmethod
-    @abc.abstractmethod
     def decode(cls, payload: bytes) -> Self:
         """Parse a payload (the bytes after the length word) into a message.
 
@@ -46,6 +49,7 @@ class Message(abc.ABC):
             RemoteProtocolError: the payload is truncated, has trailing bytes or holds an
                 invalid value.
         """
+        raise NotImplementedError(f"{cls.__name__} does not define decode()")
 
 
 class FrontendMessage(Message):

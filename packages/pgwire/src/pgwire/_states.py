@@ -75,7 +75,7 @@ from pgwire._frontend import (
 from pgwire._message import BackendMessage, FrontendMessage, Message
 from pgwire._startup import CancelRequest, GSSENCRequest, SSLRequest, StartupMessage
 
-__all__ = ["CycleKind", "CycleState", "Phase", "ProtocolState", "Violation"]
+__all__ = ["EXTENDED_ANSWERS", "CycleKind", "CycleState", "Phase", "ProtocolState", "Violation"]
 
 
 class Phase(enum.Enum):
@@ -202,7 +202,8 @@ BACKEND_PHASE: Final[PhaseTable] = {
     (P.GSS_CONTINUE, AuthenticationOk): P.AUTHENTICATED,
 }
 
-_EXTENDED_ANSWERS = (
+#: The answers within an extended-query cycle that leave its state as it is.
+EXTENDED_ANSWERS: Final = (
     ParseComplete,
     BindComplete,
     CloseComplete,
@@ -229,7 +230,7 @@ BACKEND_CYCLE: Final[CycleTable] = {
     (S.ROWS, ErrorResponse): S.QUERY,
     **{(S.QUERY, start): state for start, state in _COPY_STARTS},
     # Extended query ("Extended Query"): after an error the server discards messages up to Sync.
-    **{(S.EXTENDED, answer): S.EXTENDED for answer in _EXTENDED_ANSWERS},
+    **{(S.EXTENDED, answer): S.EXTENDED for answer in EXTENDED_ANSWERS},
     (S.EXTENDED, ErrorResponse): S.FAILED,
     (S.EXTENDED, ReadyForQuery): S.DONE,
     (S.FAILED, ReadyForQuery): S.DONE,
@@ -381,6 +382,36 @@ class ProtocolState:
                 raise Violation(f"{_describe(kind)} is not allowed now ({where})")
             self._move(cycles[0], following_state)
 
+    def extended_request(self) -> bool:
+        """The shortcut for one extended-query request sent whole: Parse, Bind, Describe,
+        Execute or Close messages, then Sync.
+
+        In normal operation with no COPY FROM STDIN at the head, such a request opens a
+        cycle, or closes the open batch it joins: that is applied, the same as
+        :meth:`frontend` of each message in turn would (the tests check it against the tables
+        for every state), and True returned. Elsewhere nothing changes and False is returned:
+        the messages then go through :meth:`frontend` one by one.
+        """
+        cycles = self._cycles
+        if self.phase is not Phase.READY or (cycles and cycles[0].state in _COPY_IN_STATES):
+            return False
+        if cycles and cycles[-1].open:
+            cycles[-1].open = False
+        else:
+            cycles.append(_Cycle(CycleKind.EXTENDED, CycleState.EXTENDED, open=False))
+        return True
+
+    def answers_leave_state(self) -> bool:
+        """The shortcut for the answers of an extended query: whether BindComplete, DataRow,
+        CommandComplete and the other :data:`EXTENDED_ANSWERS` leave the state as it is now.
+
+        True in normal operation when the oldest cycle is an extended query in its base
+        state: the tables map each of those answers back to that state (the tests check it),
+        so the client skips :meth:`backend` for them.
+        """
+        cycles = self._cycles
+        return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.EXTENDED
+
     def backend(self, kind: type[BackendMessage]) -> None:
         """Apply a backend message, given by its class."""
         phase = self.phase
@@ -417,7 +448,8 @@ class ProtocolState:
             and cycle is cycles[-1]
         ):
             cycle.open = True
-        self._move(cycle, following_state)
+        # As _move, inline: this runs for most received messages.
+        cycle.state = _BASE_STATE[cycle.kind] if following_state is CycleState.BASE else following_state
 
     @staticmethod
     def _move(cycle: _Cycle, state: CycleState) -> None:

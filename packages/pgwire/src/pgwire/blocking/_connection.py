@@ -250,8 +250,8 @@ class BlockingConnection:
         """Block until the next event; notices and notifications are collected on the way.
 
         Returns:
-            A backend message, a :class:`pgwire.DataRowBatch`, a :class:`pgwire.CompletionRun`,
-            an :class:`pgwire.SSLResponse`, or :class:`pgwire.ConnectionClosed` once the server
+            A backend message (one per message: the connection does not ask for batch
+            events), an :class:`pgwire.SSLResponse`, or :class:`pgwire.ConnectionClosed` once the server
             has closed the connection (and then again on every call).
 
         Raises:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pgwire._backend import CommandComplete, EmptyQueryResponse, ErrorResponse, ReadyForQuery
 from pgwire._events import CompletionRun, ConnectionClosed, DataRowBatch
 from pgwire._postgres_message import PostgresError
-from pgwire._rows import RowDescription
+from pgwire._rows import DataRow, RowDescription
 from pgwire._sqlstate import ConnectionDoesNotExistError
 
 __all__ = ["QueryResult", "collect_results", "raise_first_error"]
@@ -56,7 +56,9 @@ def collect_results(next_event: Callable[[], object], query: str) -> list[QueryR
     current = QueryResult()
     while True:
         event = next_event()
-        if isinstance(event, DataRowBatch):
+        if isinstance(event, DataRow):
+            current.rows.append(tuple(None if v is None else v.decode() for v in event.values))
+        elif isinstance(event, DataRowBatch):  # a connection made with batch_events=True
             current.rows.extend(tuple(None if v is None else v.decode() for v in row) for row in event.rows())
         elif isinstance(event, RowDescription):
             current.description = event
