@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ def table_ids() -> list[str]:
     return ROW_ID.findall(PAGE.read_text(encoding="utf-8"))
 
 
+@pytest.fixture
+async def connection(cluster: Cluster) -> AsyncIterator[pgasync.Connection]:
+    connection = await pgasync.connect(cluster.dsn())
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
 def test_every_row_has_a_test() -> None:
     ids = table_ids()
     assert len(ids) == len(set(ids)), "an ID appears twice in the table"
@@ -33,40 +43,24 @@ def test_every_row_has_a_test() -> None:
     )
 
 
-async def test_D1_record_class_per_shape(cluster: Cluster) -> None:
-    connection = await pgasync.connect(cluster.dsn())
-    try:
-        row = await connection.fetchrow("SELECT 1 AS a")
-        assert isinstance(row, pgasync.Record)
-        assert type(row) is not pgasync.Record
-    finally:
-        await connection.close()
+async def test_D1_record_class_per_shape(connection: pgasync.Connection) -> None:
+    row = await connection.fetchrow("SELECT 1 AS a")
+    assert isinstance(row, pgasync.Record)
+    assert type(row) is not pgasync.Record
 
 
-async def test_D2_integer_refuses_fraction(cluster: Cluster) -> None:
-    connection = await pgasync.connect(cluster.dsn())
-    try:
-        with pytest.raises(pgasync.DataError):
-            await connection.fetchval("SELECT $1::int4", 1.7)
-        assert await connection.fetchval("SELECT 1") == 1  # nothing half-sent
-    finally:
-        await connection.close()
+async def test_D2_integer_refuses_fraction(connection: pgasync.Connection) -> None:
+    with pytest.raises(pgasync.DataError):
+        await connection.fetchval("SELECT $1::int4", 1.7)
+    assert await connection.fetchval("SELECT 1") == 1  # nothing half-sent
 
 
-async def test_D3_time_2400_is_an_error(cluster: Cluster) -> None:
-    connection = await pgasync.connect(cluster.dsn())
-    try:
-        with pytest.raises(Exception, match="24:00:00"):
-            await connection.fetchval("SELECT '24:00:00'::time")
-    finally:
-        await connection.close()
+async def test_D3_time_2400_is_an_error(connection: pgasync.Connection) -> None:
+    with pytest.raises(pgasync.DataError, match="24:00:00"):
+        await connection.fetchval("SELECT '24:00:00'::time")
 
 
-async def test_D4_text_with_nul_refused_before_sending(cluster: Cluster) -> None:
-    connection = await pgasync.connect(cluster.dsn())
-    try:
-        with pytest.raises(pgasync.DataError):
-            await connection.fetchval("SELECT $1::text", "a\x00b")
-        assert await connection.fetchval("SELECT 1") == 1
-    finally:
-        await connection.close()
+async def test_D4_text_with_nul_refused_before_sending(connection: pgasync.Connection) -> None:
+    with pytest.raises(pgasync.DataError):
+        await connection.fetchval("SELECT $1::text", "a\x00b")
+    assert await connection.fetchval("SELECT 1") == 1
