@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -64,3 +65,14 @@ async def test_D4_text_with_nul_refused_before_sending(connection: pgasync.Conne
     with pytest.raises(pgasync.DataError):
         await connection.fetchval("SELECT $1::text", "a\x00b")
     assert await connection.fetchval("SELECT 1") == 1
+
+
+async def test_D5_uuid_is_the_standard_class(connection: pgasync.Connection) -> None:
+    value = await connection.fetchval("SELECT '8d4c6b3e-3f4a-4a57-9d1a-0c6f2b1e5a77'::uuid")
+    assert type(value) is uuid.UUID
+    assert value == uuid.UUID("8d4c6b3e-3f4a-4a57-9d1a-0c6f2b1e5a77")
+
+
+async def test_D6_path_repr(connection: pgasync.Connection) -> None:
+    value = await connection.fetchval("SELECT '((0,0),(1,1))'::path")
+    assert repr(value) == "pgasync.types.Path((0.0, 0.0), (1.0, 1.0), is_closed=True)"
