@@ -118,8 +118,22 @@ class CopyOutExchange(_Exchange[str]):
             self._waiter = None
 
     def on_recovery(self) -> None:
-        """The recovery reads the rest: reading must not stay paused for a consumer gone."""
-        self.abandon()
+        """The recovery takes over: what is queued is dropped, and reading stays paused until
+        the CancelRequest is settled (:meth:`on_cancel_settled`).
+
+        Reading on at once would have the connection decode every row the server produces
+        until the cancel arrives, one CopyData message at a time, holding the event loop while
+        the CancelRequest's own connection waits for its turn; paused, the server blocks on a
+        full socket and stops at the cancel with little left to read.
+        """
+        self.abandoned = True
+        self._chunks.clear()
+        self._queued = 0
+        self._pause()
+
+    def on_cancel_settled(self) -> None:
+        """The cancel is in (or will not come): read the rest of the cycle, dropping it."""
+        self._resume()
 
     def abandon(self) -> None:
         """The consumer stopped: drop what is queued and what comes, and read on."""

@@ -77,6 +77,9 @@ class _Exchange(Generic[T]):
     def on_recovery(self) -> None:
         """Nobody waits for the answer any more (most exchanges need do nothing about it)."""
 
+    def on_cancel_settled(self) -> None:
+        """The recovery's CancelRequest was delivered, failed, or is not sent: nothing to do."""
+
     def _server_error(self, event: ErrorResponse) -> None:
         if self.error is None:
             self.error = PostgresError.new(event.as_dict(), query=self.query)

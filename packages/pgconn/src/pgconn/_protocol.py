@@ -93,6 +93,9 @@ class Exchange(Protocol[T]):
     def on_recovery(self) -> None:
         """Nobody waits for the answer any more; the connection's recovery reads it to the end."""
 
+    def on_cancel_settled(self) -> None:
+        """The recovery's CancelRequest was delivered, failed, or is not sent at all."""
+
 
 class WireProtocol(asyncio.Protocol):
     """Connects an asyncio transport to a pgwire client connection."""

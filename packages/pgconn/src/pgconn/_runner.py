@@ -258,6 +258,8 @@ class StatementRunner:
         exchange.on_recovery()
         if self._recovery is None or self._recovery.done():
             self._recovery = self._loop.create_task(self._recover(exchange))
+        else:
+            exchange.on_cancel_settled()  # an earlier recovery's cancel is the one in flight
 
     async def _recover(self, exchange: Exchange[Any]) -> None:
         """CancelRequest, then the cycle's ReadyForQuery, then the follow-ups; else terminate.
@@ -277,10 +279,12 @@ class StatementRunner:
                 if key is not None and not exchange.finished:
                     cancel = self._loop.create_task(send_cancel_request(self._address, key, self._tls))
                     await asyncio.wait([finished, cancel], return_when=asyncio.FIRST_COMPLETED)
+                    exchange.on_cancel_settled()
                     failed = cancel.done() and not cancel.cancelled() and cancel.exception() is not None
                     if failed and not exchange.finished:
                         # The query runs on and nobody can stop it: the connection is given up.
                         raise ConnectionError("the CancelRequest could not be sent") from cancel.exception()
+                exchange.on_cancel_settled()  # also when no CancelRequest is sent at all
                 await finished
                 if cancel is not None and not cancel.done():
                     await asyncio.wait([cancel])
