@@ -7,8 +7,11 @@ asserting pgasync's side of the difference; a row without a test, or a test with
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -76,3 +79,91 @@ async def test_D5_uuid_is_the_standard_class(connection: pgasync.Connection) -> 
 async def test_D6_path_repr(connection: pgasync.Connection) -> None:
     value = await connection.fetchval("SELECT '((0,0),(1,1))'::path")
     assert repr(value) == "pgasync.types.Path((0.0, 0.0), (1.0, 1.0), is_closed=True)"
+
+
+async def test_D7_empty_query_returns_empty_status(connection: pgasync.Connection) -> None:
+    assert await connection.execute("") == ""
+    assert await connection.execute("   ") == ""
+
+
+async def test_D8_execute_copy_from_stdin_fails_at_once(connection: pgasync.Connection) -> None:
+    await connection.execute("CREATE TEMPORARY TABLE d8 (n int)")
+    started = time.monotonic()
+    with pytest.raises(pgasync.QueryCanceledError):
+        await connection.execute("COPY d8 FROM STDIN")
+    assert time.monotonic() - started < 5
+    assert await connection.fetchval("SELECT count(*) FROM d8") == 0  # usable
+
+
+async def test_D9_repr_shows_address_and_pid(connection: pgasync.Connection) -> None:
+    text = repr(connection)
+    assert f"pid={connection.get_server_pid()}" in text and "127.0.0.1" in text
+
+
+async def test_D10_statement_names(connection: pgasync.Connection) -> None:
+    await connection.fetchval("SELECT 'd10'::text")
+    names = [row[0] for row in await connection.fetch("SELECT name FROM pg_prepared_statements")]
+    assert names and all(re.fullmatch(r"__pgconn_stmt_\d+__", name) for name in names), names
+
+
+async def test_D11_logged_query_has_no_password(cluster: Cluster) -> None:
+    records: list[pgasync.connection.LoggedQuery] = []
+    connection = await pgasync.connect(cluster.dsn(), password="not-shown")
+    try:
+        with connection.query_logger(records.append):
+            await connection.execute("SELECT 1")
+    finally:
+        await connection.close()
+    (record,) = records
+    assert record.conn_params.password is None
+    assert "not-shown" not in repr(record)
+
+
+async def test_D12_copy_from_query_leaves_dollar_in_strings(connection: pgasync.Connection) -> None:
+    sink = io.BytesIO()
+    await connection.copy_from_query("SELECT '$1' AS literal, $1::int AS argument", 7, output=sink)
+    assert sink.getvalue() == b"$1\t7\n"
+
+
+async def test_D13_copy_boolean_options_must_be_bools(connection: pgasync.Connection) -> None:
+    with pytest.raises(pgasync.InterfaceError, match="header"):
+        await connection.copy_from_query("SELECT 1", output=io.BytesIO(), format="csv", header="no")  # type: ignore[arg-type]  # the wrong type is the point
+    assert await connection.fetchval("SELECT 1") == 1
+
+
+async def test_D14_sink_chunks_are_bytes(connection: pgasync.Connection) -> None:
+    chunks: list[object] = []
+
+    async def sink(chunk: bytes) -> None:
+        chunks.append(chunk)
+
+    await connection.copy_from_query("SELECT generate_series(1, 1000)", output=sink)
+    assert chunks and all(type(chunk) is bytes for chunk in chunks)
+    assert len(chunks) < 1000  # several rows per chunk
+    assert b"".join(chunks) == b"".join(b"%d\n" % n for n in range(1, 1001))  # type: ignore[arg-type]  # they are bytes, checked above
+
+
+async def test_D15_prepare_leaves_no_transaction_open(connection: pgasync.Connection) -> None:
+    await connection.prepare("SELECT 1")
+    assert not connection.is_in_transaction()
+    async with connection.transaction(isolation="serializable"):
+        assert await connection.fetchval("SHOW transaction_isolation") == "serializable"
+
+
+async def test_D16_pool_waiters_are_served_in_order(cluster: Cluster) -> None:
+    async with pgasync.create_pool(cluster.dsn(), min_size=1, max_size=1) as pool:
+        served: list[int] = []
+        holder = await pool.acquire()
+
+        async def wait_in_line(number: int) -> None:
+            async with pool.acquire() as connection:
+                served.append(number)
+                await connection.fetchval("SELECT 1")
+
+        waiters = []
+        for number in range(5):
+            waiters.append(asyncio.ensure_future(wait_in_line(number)))
+            await asyncio.sleep(0.01)  # each one in line before the next
+        await pool.release(holder)
+        await asyncio.gather(*waiters)
+    assert served == [0, 1, 2, 3, 4]
