@@ -167,3 +167,17 @@ async def test_D16_pool_waiters_are_served_in_order(cluster: Cluster) -> None:
         await pool.release(holder)
         await asyncio.gather(*waiters)
     assert served == [0, 1, 2, 3, 4]
+
+
+async def test_D17_target_attribute_error_names_the_requirement(cluster: Cluster) -> None:
+    with pytest.raises(pgasync.TargetServerAttributeNotMatched, match="requirement 'standby'"):
+        await pgasync.connect(cluster.dsn(), target_session_attrs="standby")
+
+
+async def test_D18_copy_records_error_names_row_and_column(connection: pgasync.Connection) -> None:
+    await connection.execute("CREATE TEMPORARY TABLE d18 (id int, label text)")
+    with pytest.raises(pgasync.DataError) as raised:
+        await connection.copy_records_to_table("d18", records=[(1, "a"), ("two", "b")])
+    text = str(raised.value)
+    assert "row 2" in text and "id" in text and "two" in text, text
+    assert await connection.fetchval("SELECT count(*) FROM d18") == 0
