@@ -206,6 +206,7 @@ def run_all(
     """
     results: list[SetResult] = []
     with BlockingConnection.connect(cluster.host, cluster.port, user=cluster.superuser) as session:
+        session.wire.batch_events = True  # the rows as pgconn receives them: DataRowBatch events
         for query in queries:
             result, records = _measure_ours(session, query, rows, repeat)
             if compare and _has_asyncpg():

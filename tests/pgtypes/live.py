@@ -15,6 +15,7 @@ from pgtypes import TEXT, ParameterEncoder, Record, RowDecoder, TypeRegistry
 from pgtypes._introspection import INTROSPECTION_SQL, type_infos_from_rows
 from pgwire import (
     CommandComplete,
+    DataRow,
     DataRowBatch,
     ErrorResponse,
     ParameterDescription,
@@ -92,6 +93,8 @@ class TypeSession:
                 result.param_oids = event.type_oids
             elif isinstance(event, RowDescription):
                 result.fields = event.fields
+            elif isinstance(event, DataRow):
+                result.rows.append(event.values)
             elif isinstance(event, DataRowBatch):
                 result.rows.extend(event.rows())
             elif isinstance(event, CommandComplete):
