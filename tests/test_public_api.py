@@ -47,6 +47,7 @@ PGWIRE = [
     "CloseComplete",
     "CommandComplete",
     "CompletionRun",
+    "CycleReply",
     "ConnectionClosed",
     "CopyBothResponse",
     "CopyData",

@@ -37,6 +37,7 @@ from pgwire import (
     CopyInResponse,
     CopyOutResponse,
     CycleKind,
+    CycleReply,
     CycleState,
     DataRow,
     DataRowBatch,
@@ -98,7 +99,13 @@ def drain(connection: ClientConnection | ServerConnection) -> list[ClientEvent |
     """Every event the connection can produce from what it was fed, up to NEED_DATA or the end."""
     events: list[ClientEvent | ServerEvent] = []
     while (event := connection.next_event()) is not NEED_DATA and not isinstance(event, ConnectionClosed):
-        events.append(event)
+        if isinstance(event, CycleReply):  # the whole answer in one event: compared as its parts
+            events.append(BindComplete())
+            if event.rows is not None:
+                events.append(event.rows)
+            events += [CommandComplete(event.tag), ReadyForQuery(event.status)]
+        else:
+            events.append(event)
     return events if event is NEED_DATA else [*events, event]
 
 

@@ -26,6 +26,7 @@ from pgwire import (
     CommandComplete,
     CompletionRun,
     ConnectionClosed,
+    CycleReply,
     DataRow,
     DataRowBatch,
     ErrorResponse,
@@ -79,6 +80,8 @@ def normalize(event: ClientEvent) -> list[Normalized]:
         return [("row", row) for row in event.rows()]
     if isinstance(event, CompletionRun):
         return [("event", message) for message in event.messages()]
+    if isinstance(event, CycleReply):
+        return [item for message in event.messages() for item in normalize(message)]
     return [("event", event)]
 
 

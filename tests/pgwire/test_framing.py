@@ -150,12 +150,12 @@ def test_data_rows_come_as_one_batch_without_copy() -> None:
     rows = [data_row(b"1", None, b"abc"), data_row(), data_row(b"")]
     framer = Framer()
     framer.receive_data(b"".join(rows) + frame(b"C", b"SELECT 3\x00"))
-    batch = framer.next_data_rows()
+    batch = framer._next_data_rows()
     assert isinstance(batch, DataRowBatch)
     assert len(batch) == 3
     assert list(batch.rows()) == [(b"1", None, b"abc"), (), (b"",)]
     assert list(batch.payloads()) == [r[5:] for r in rows]
-    assert framer.next_data_rows() is None  # a CommandComplete is next
+    assert framer._next_data_rows() is None  # a CommandComplete is next
     assert framer.next_message() == (ord("C"), b"SELECT 3\x00")
 
 
@@ -163,12 +163,12 @@ def test_data_row_batch_stops_at_an_incomplete_row_and_resumes() -> None:
     rows = b"".join(data_row(str(i).encode()) for i in range(5))
     framer = Framer()
     framer.receive_data(rows[:-3])
-    first = framer.next_data_rows()
+    first = framer._next_data_rows()
     assert first is not None
     assert [r[0] for r in first.rows()] == [b"0", b"1", b"2", b"3"]
-    assert framer.next_data_rows() is None
+    assert framer._next_data_rows() is None
     framer.receive_data(rows[-3:])
-    second = framer.next_data_rows()
+    second = framer._next_data_rows()
     assert second is not None
     assert list(second.rows()) == [(b"4",)]
 
@@ -178,7 +178,7 @@ def test_data_row_split_over_chunks_is_joined() -> None:
     framer = Framer()
     for i in range(len(row)):
         framer.receive_data(row[i : i + 1])
-    batch = framer.next_data_rows()
+    batch = framer._next_data_rows()
     assert batch is not None
     assert list(batch.rows()) == [(b"x" * 50,)]
 
@@ -186,8 +186,8 @@ def test_data_row_split_over_chunks_is_joined() -> None:
 def test_data_row_batches_are_bounded() -> None:
     framer = Framer()
     framer.receive_data(data_row(b"1") * (MAX_BATCH_ROWS + 10))
-    first = framer.next_data_rows()
-    second = framer.next_data_rows()
+    first = framer._next_data_rows()
+    second = framer._next_data_rows()
     assert first is not None and second is not None
     assert (len(first), len(second)) == (MAX_BATCH_ROWS, 10)
 
@@ -195,10 +195,10 @@ def test_data_row_batches_are_bounded() -> None:
 def test_oversized_data_row_is_refused() -> None:
     framer = Framer(max_message_size=10)
     framer.receive_data(data_row(b"1") + b"D" + struct.pack("!i", 1000))
-    first = framer.next_data_rows()
+    first = framer._next_data_rows()
     assert first is not None and len(first) == 1
     with pytest.raises(RemoteProtocolError, match="over the limit of 10"):
-        framer.next_data_rows()
+        framer._next_data_rows()
 
 
 @pytest.mark.parametrize(
@@ -206,16 +206,16 @@ def test_oversized_data_row_is_refused() -> None:
     [
         (b"\x00", "no column count"),
         (b"\xff\xff", "negative column count"),
-        (b"\x00\x01\x00\x00", "truncated column length"),
-        (b"\x00\x01\x00\x00\x00\x09ab", "column length 9 out of range"),
-        (b"\x00\x01\xff\xff\xff\xfe", "column length -2 out of range"),
-        (b"\x00\x00zz", "2 unexpected trailing bytes"),
+        (b"\x00\x01\x00\x00", "column 1 has no length"),
+        (b"\x00\x01\x00\x00\x00\x09ab", "column 1 has length 9, but 2 bytes are left in the row"),
+        (b"\x00\x01\xff\xff\xff\xfe", "column 1 has length -2, but 0 bytes are left in the row"),
+        (b"\x00\x00zz", "2 bytes after the last column"),
     ],
 )
 def test_malformed_data_rows_are_reported(payload: bytes, problem: str) -> None:
     framer = Framer()
     framer.receive_data(frame(b"D", payload))
-    batch = framer.next_data_rows()
+    batch = framer._next_data_rows()
     assert batch is not None
     with pytest.raises(RemoteProtocolError, match=problem):
         list(batch.rows())
@@ -231,7 +231,7 @@ def test_equal_size_rows_then_other_messages(run: int) -> None:
     framer = Framer()
     framer.receive_data(stream)
     batches = []
-    while (batch := framer.next_data_rows()) is not None:
+    while (batch := framer._next_data_rows()) is not None:
         batches.append(batch)
     values = [row for batch in batches for row in batch.rows()]
     assert values == [(struct.pack("!i", i),) for i in range(run)] + [(b"12345",), (struct.pack("!i", 0),)]
@@ -247,9 +247,9 @@ def test_equal_size_run_stops_at_a_length_that_differs_in_one_byte() -> None:
     stream = b"".join(same) + odd + frame(b"S", b"") + frame(b"C", b"SELECT 41\x00")
     framer = Framer()
     framer.receive_data(stream)
-    first = framer.next_data_rows()
+    first = framer._next_data_rows()
     assert first is not None and len(first) == 40
-    second = framer.next_data_rows()
+    second = framer._next_data_rows()
     assert second is not None and list(second.rows()) == [(b"a",)]
     assert framer.next_message() == (ord("S"), b"")
 
@@ -258,7 +258,7 @@ def test_equal_size_batches_are_bounded() -> None:
     framer = Framer()
     framer.receive_data(data_row(b"1234") * (MAX_BATCH_ROWS * 2 + 3))
     sizes = []
-    while (batch := framer.next_data_rows()) is not None:
+    while (batch := framer._next_data_rows()) is not None:
         sizes.append(len(batch))
     assert sizes == [MAX_BATCH_ROWS, MAX_BATCH_ROWS, 3]
 
@@ -266,8 +266,8 @@ def test_equal_size_batches_are_bounded() -> None:
 def test_skip_exact_consumes_only_a_whole_match() -> None:
     framer = Framer()
     framer.receive_data(b"2\x00\x00\x00\x04" + b"2\x00\x00")
-    assert framer.skip_exact(b"2\x00\x00\x00\x04")
-    assert not framer.skip_exact(b"2\x00\x00\x00\x04")  # only 3 of its 5 bytes are here
+    assert framer._skip_exact(b"2\x00\x00\x00\x04")
+    assert not framer._skip_exact(b"2\x00\x00\x00\x04")  # only 3 of its 5 bytes are here
     framer.receive_data(b"\x00\x04")
     assert framer.next_message() == (ord("2"), b"")
     assert framer.next_message() is None

@@ -231,11 +231,11 @@ def test_unknown_type_byte(decode: Callable[[int, bytes], Message], code: int, m
         (Bind.decode, b"\x00\x00\xff\xff", "negative parameter format code count"),
         (Bind.decode, b"\x00\x00\x00\x00\x00\x01\xff\xff\xff\xfe\x00\x00", "invalid value length -2"),
         (FunctionCall.decode, b"\x00\x00\x00\x01\x00\x00\x00\x00\x00\x02", "result format code 2"),
-        (DataRow.decode, b"\x00\x01\xff\xff\xff\xfe", "invalid value length -2"),
+        (DataRow.decode, b"\x00\x01\xff\xff\xff\xfe", "column 1 has length -2, but 0 bytes are left"),
         (DataRow.decode, b"\xff\xff", "negative column count -1"),
         # An unsigned count: 0xffff is 65535 parameters (whose OIDs are missing), not -1.
         (ParameterDescription.decode, b"\xff\xff", "needs 4 more bytes"),
-        (DataRow.decode, b"\x00\x01\x00\x00\x00\x05ab", "value of 5 bytes but only 2 remain"),
+        (DataRow.decode, b"\x00\x01\x00\x00\x00\x05ab", "column 1 has length 5, but 2 bytes are left"),
         (RowDescription.decode, b"\x00\x01a\x00" + bytes(16) + b"\x00\x02", "format code 2"),
         (CopyInResponse.decode, b"\x02\x00\x00", "overall format 2"),
         (CopyOutResponse.decode, b"\x00\x00\x01\x00\x01", "binary column format in a textual copy"),

@@ -1,7 +1,8 @@
 """The state machine's shortcuts agree with its tables, in every state they can meet.
 
 ``ProtocolState.extended_request`` applies a whole extended-query request (Parse, Bind,
-Describe, Execute, Close, then Sync) in one step; ``answers_leave_state`` says when the
+Describe, Execute, Close, then Sync) in one step, ``extended_reply`` a whole answer
+(BindComplete, DataRows, CommandComplete, ReadyForQuery); ``answers_leave_state`` says when the
 client may skip ``backend()`` for BindComplete, DataRow and the other answers. Each is checked
 here against ``frontend()`` / ``backend()`` message by message, in every phase and for every
 queue of cycles up to two deep (each cycle of every kind, state, open or closed).
@@ -10,7 +11,8 @@ queue of cycles up to two deep (each cycle of every kind, state, open or closed)
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
 
 import pytest
 
@@ -35,6 +37,7 @@ from pgwire._message import FrontendMessage
 from pgwire._states import EXTENDED_ANSWERS, CycleKind, CycleState, ProtocolState, Violation, _Cycle
 from tests.pgwire.test_states import ready_client
 
+T = TypeVar("T")
 Snapshot = tuple[Phase, tuple[tuple[CycleKind, CycleState, bool], ...]]
 
 _REQUESTS: tuple[tuple[type[FrontendMessage], ...], ...] = (
@@ -84,20 +87,30 @@ def one_by_one(state: ProtocolState, kinds: tuple[type[FrontendMessage], ...]) -
     return snapshot(twin)
 
 
-def test_the_request_shortcut_agrees_with_the_tables() -> None:
+def check_shortcut_against_tables(
+    shortcut: Callable[[ProtocolState], bool],
+    cases: Sequence[T],
+    one_by_one_of: Callable[[ProtocolState, T], Snapshot | None],
+) -> None:
+    """In every state and case: the shortcut either gives the state that the tables give
+    message by message, or declines and changes nothing (the caller then goes one by one)."""
     applied = skipped = 0
     for state in every_state():
-        for kinds in _REQUESTS:
-            expected = one_by_one(state, kinds)
+        for case in cases:
+            expected = one_by_one_of(state, case)
             before = snapshot(state)
             twin = state.copy()
-            if twin.extended_request():
+            if shortcut(twin):
                 applied += 1
-                assert snapshot(twin) == expected, (before, kinds)
+                assert snapshot(twin) == expected, (before, case)
             else:
                 skipped += 1
-                assert snapshot(twin) == before  # nothing changed: the caller goes one by one
+                assert snapshot(twin) == before
     assert applied and skipped
+
+
+def test_the_request_shortcut_agrees_with_the_tables() -> None:
+    check_shortcut_against_tables(ProtocolState.extended_request, _REQUESTS, one_by_one)
 
 
 def test_the_request_shortcut_applies_in_normal_operation_outside_copy_in() -> None:
@@ -124,6 +137,34 @@ def test_the_answer_shortcut_holds_for_an_extended_head_only() -> None:
     for state in every_state():
         head = state._cycles[0].state if state._cycles else None
         assert state.answers_leave_state() is (state.phase is Phase.READY and head is CycleState.EXTENDED)
+
+
+def answered_one_by_one(state: ProtocolState, rows: int) -> Snapshot | None:
+    """The state after backend() of BindComplete, ``rows`` DataRows, CommandComplete and
+    ReadyForQuery, or None if the table refuses one."""
+    twin = state.copy()
+    try:
+        for kind in (BindComplete, *[DataRow] * rows, CommandComplete, ReadyForQuery):
+            twin.backend(kind)
+    except Violation:
+        return None
+    return snapshot(twin)
+
+
+def test_the_reply_shortcut_agrees_with_the_tables() -> None:
+    check_shortcut_against_tables(ProtocolState.extended_reply, (0, 1, 3), answered_one_by_one)
+
+
+def test_the_reply_shortcut_applies_to_a_synced_extended_head_only() -> None:
+    for state in every_state():
+        cycles = state._cycles
+        expected = (
+            state.phase is Phase.READY
+            and bool(cycles)
+            and cycles[0].state is CycleState.EXTENDED
+            and not cycles[0].open
+        )
+        assert state.copy().extended_reply() is expected
 
 
 @pytest.mark.parametrize("kinds", _REQUESTS)
@@ -172,7 +213,7 @@ def test_send_many_outside_the_shortcut_still_refuses_all_or_nothing() -> None:
 @pytest.mark.parametrize(
     ("batch", "expected"),
     [
-        (True, ["BindComplete", "DataRowBatch", "CommandComplete", "ReadyForQuery"]),
+        (True, ["CycleReply"]),
         (False, ["BindComplete", "DataRow", "DataRow", "DataRow", "CommandComplete", "ReadyForQuery"]),
     ],
 )

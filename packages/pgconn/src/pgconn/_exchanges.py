@@ -21,6 +21,7 @@ from pgwire import (
     CommandComplete,
     CompletionRun,
     CopyInResponse,
+    CycleReply,
     DataRowBatch,
     EmptyQueryResponse,
     ErrorResponse,
@@ -164,7 +165,20 @@ class ExecuteExchange(_Exchange[Executed]):
     def handle(self, event: ClientEvent) -> None:
         # Exact classes (pgwire makes no subclasses; mypy narrows on them), most frequent first:
         # a failed isinstance also looks up the instance's __class__.
-        if type(event) is DataRowBatch:
+        if type(event) is CycleReply:  # the whole answer at once: most queries
+            executed = self.executed
+            rows = event.rows
+            if rows is not None:
+                decoder = self.decoder
+                if decoder is not None and self.error is None:
+                    try:
+                        decoder.decode_batch(rows, executed.rows)
+                    except Exception as error:
+                        self._local_error(error)
+            executed.status = event.tag
+            executed.completed += 1
+            self._finish(executed)
+        elif type(event) is DataRowBatch:
             decoder = self.decoder
             if decoder is not None and self.error is None:
                 try:

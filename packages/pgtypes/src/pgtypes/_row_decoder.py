@@ -27,7 +27,7 @@ from pgtypes._record import Record, RecordMaker, record_maker
 from pgtypes._registry import TypeRegistry
 from pgtypes._row_loops import MAX_SEGMENTS, RowLoop, build_row_loop
 from pgtypes._row_plan import RowPlan, row_plan
-from pgwire import DataRowBatch, FieldDescription
+from pgwire import DataRow, DataRowBatch, FieldDescription
 from pgwire.exceptions import OutdatedSchemaCacheError, RemoteProtocolError
 
 __all__ = ["RowDecoder"]
@@ -336,28 +336,22 @@ class RowDecoder:
         )
 
     def _structure_problem(self, buffer: bytes, start: int, end: int) -> RemoteProtocolError | None:
-        """What is wrong with the row's count and lengths, or None when they are consistent."""
-        if end - start < 2:
-            return RemoteProtocolError("malformed DataRow message: no column count")
-        count = _INT16_AT(buffer, start)[0]
-        if count != len(self.codecs):
-            return RemoteProtocolError(
-                f"malformed DataRow message: {count} columns, but the RowDescription has {len(self.codecs)}"
-            )
-        pos = start + 2
-        for column in range(count):
-            if pos + 4 > end:
-                return RemoteProtocolError(f"malformed DataRow message: column {column + 1} has no length")
-            length = _INT32_AT(buffer, pos)[0]
-            pos += 4
-            if length < -1 or pos + max(length, 0) > end:
+        """What is wrong with the row's count and lengths, or None when they are consistent.
+
+        The count is checked against the RowDescription here; the rest is pgwire's DataRow
+        parser, so a malformed row is described in its words whichever path read it.
+        """
+        if end - start >= 2:
+            count = _INT16_AT(buffer, start)[0]
+            expected = len(self.codecs)
+            if count != expected:
                 return RemoteProtocolError(
-                    f"malformed DataRow message: column {column + 1} has length {length}, "
-                    f"but {end - pos} bytes are left in the row"
+                    f"malformed DataRow message: {count} columns, but the RowDescription has {expected}"
                 )
-            pos += max(length, 0)
-        if pos != end:
-            return RemoteProtocolError(f"malformed DataRow message: {end - pos} bytes after the last column")
+        try:
+            DataRow.decode(buffer[start:end])
+        except RemoteProtocolError as problem:
+            return problem
         return None
 
     def _diagnose(self, buffer: bytes, start: int, end: int, error: Exception) -> Exception:

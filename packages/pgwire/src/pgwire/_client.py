@@ -30,6 +30,7 @@ from pgwire._events import (
     NEED_DATA,
     CompletionRun,
     ConnectionClosed,
+    CycleReply,
     DataRowBatch,
     GSSENCResponse,
     NeedData,
@@ -44,7 +45,15 @@ from pgwire._states import Phase, Violation
 
 __all__ = ["ClientConnection", "ClientEvent"]
 
-ClientEvent = BackendMessage | DataRowBatch | CompletionRun | SSLResponse | GSSENCResponse | ConnectionClosed
+ClientEvent = (
+    BackendMessage
+    | DataRowBatch
+    | CompletionRun
+    | CycleReply
+    | SSLResponse
+    | GSSENCResponse
+    | ConnectionClosed
+)
 
 _DATA_ROW = ord("D")
 _BIND_COMPLETE = ord("2")
@@ -181,11 +190,11 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         state = self._state
         phase = state.phase
         if phase is Phase.READY:
-            type_byte = framer.peek_type()
+            type_byte = framer._peek_type()
             if type_byte is None and not framer.eof:
                 return NEED_DATA
             if type_byte == _DATA_ROW and self.batch_events:
-                batch = framer.next_data_rows()
+                batch = framer._next_data_rows()
                 if batch is not None:
                     if not state.answers_leave_state():
                         try:
@@ -194,10 +203,14 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                             raise RemoteProtocolError(str(exc)) from None
                     return batch
             elif type_byte == _BIND_COMPLETE:
-                run = framer.next_completion_run() if self.batch_events else None
-                if run is not None:
-                    return self._completion_run(*run)
-                if framer.skip_exact(_BIND_COMPLETE_BYTES):
+                if self.batch_events:
+                    reply = self._cycle_reply()
+                    if reply is not None:
+                        return reply
+                    run = framer._next_completion_run()
+                    if run is not None:
+                        return self._completion_run(*run)
+                if framer._skip_exact(_BIND_COMPLETE_BYTES):
                     # BindComplete before rows: five known bytes, one shared message.
                     if not state.answers_leave_state():
                         try:
@@ -207,13 +220,13 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                     return _BIND_COMPLETE_MESSAGE
             elif type_byte == _READY_FOR_QUERY:
                 # Once per request: six bytes, one shared message per transaction status.
-                ready = _READY_MESSAGES.get(framer.peek_bytes(6))
+                ready = _READY_MESSAGES.get(framer._peek_bytes(6))
                 if ready is not None:
                     try:
                         state.backend(ReadyForQuery)
                     except Violation as exc:
                         raise RemoteProtocolError(str(exc)) from None
-                    framer.skip(6)
+                    framer._skip(6)
                     self.transaction_status = ready.status
                     return ready
         if phase is Phase.SSL_REQUESTED or phase is Phase.GSSENC_REQUESTED:
@@ -245,6 +258,23 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         elif isinstance(message, NegotiateProtocolVersion):
             self.protocol_version = self._negotiated_version(message.newest_minor)
             self.unsupported_options = message.unrecognized_options
+
+    def _cycle_reply(self) -> CycleReply | None:
+        """The whole answer to the oldest request as one event, if it is all in the buffer."""
+        framer = self._framer
+        scanned = framer._scan_cycle_reply()
+        if scanned is None:
+            return None
+        rows, payload, ready_bytes, end = scanned
+        ready = _READY_MESSAGES.get(ready_bytes)
+        if ready is None:
+            return None  # message by message: the decoder says what is wrong
+        tag = CommandComplete.decode(payload).tag  # a malformed one raises as it would there
+        if not self._state.extended_reply():
+            return None  # message by message: the state machine says what is wrong
+        framer._consume_to(end)
+        self.transaction_status = ready.status
+        return CycleReply(rows, tag, ready.status)
 
     def _completion_run(self, payload: bytes, count: int) -> CompletionRun:
         """Check ``count`` BindComplete + CommandComplete pairs against the state machine."""

@@ -1,31 +1,29 @@
 """Events that are not protocol messages: the ``NEED_DATA`` sentinel, the one-byte answers to
-SSLRequest and GSSENCRequest, the end of the byte stream, and the two batches of the hot path:
-DataRow messages, and the BindComplete + CommandComplete answers of a pipelined run.
+SSLRequest and GSSENCRequest, the end of the byte stream, and the batches of the hot path:
+DataRow messages, the BindComplete + CommandComplete answers of a pipelined run, and the whole
+answer to one extended-query request.
 """
 
 from __future__ import annotations
 
 import enum
-import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from pgwire._backend import BindComplete, CommandComplete
-from pgwire._client_errors import RemoteProtocolError
+from pgwire._backend import BindComplete, CommandComplete, DataRow, ReadyForQuery, TransactionStatus
+from pgwire._rows import parse_data_row
 
 __all__ = [
     "NEED_DATA",
     "CompletionRun",
     "ConnectionClosed",
+    "CycleReply",
     "DataRowBatch",
     "GSSENCResponse",
     "NeedData",
     "SSLResponse",
 ]
-
-_INT16: Final = struct.Struct("!h")
-_INT32: Final = struct.Struct("!i")
 
 
 class NeedData(enum.Enum):
@@ -100,30 +98,7 @@ class DataRowBatch:
         """
         buffer = self.buffer
         for start, end in zip(self.starts, self.ends, strict=True):
-            if end - start < 2:
-                raise RemoteProtocolError("malformed DataRow message: no column count")
-            count = _INT16.unpack_from(buffer, start)[0]
-            if count < 0:
-                raise RemoteProtocolError(f"malformed DataRow message: negative column count {count}")
-            pos = start + 2
-            values: list[bytes | None] = []
-            for _ in range(count):
-                if pos + 4 > end:
-                    raise RemoteProtocolError("malformed DataRow message: truncated column length")
-                length = _INT32.unpack_from(buffer, pos)[0]
-                pos += 4
-                if length == -1:
-                    values.append(None)
-                    continue
-                if length < 0 or pos + length > end:
-                    raise RemoteProtocolError(
-                        f"malformed DataRow message: column length {length} out of range"
-                    )
-                values.append(buffer[pos : pos + length])
-                pos += length
-            if pos != end:
-                raise RemoteProtocolError(f"malformed DataRow message: {end - pos} unexpected trailing bytes")
-            yield tuple(values)
+            yield parse_data_row(buffer, start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +127,42 @@ class CompletionRun:
         for _ in range(self.count):
             yield bind_complete
             yield command_complete
+
+
+class CycleReply:
+    """The whole answer to one extended-query request that executes one portal to completion.
+
+    BindComplete, the DataRows (if any), ``CommandComplete(tag)`` and ``ReadyForQuery(status)``,
+    as one event: what most queries of a driver get back, and often in a single read. The
+    client connection hands such an answer over whole when it arrived in one buffer and
+    nothing follows it; :meth:`messages` gives the messages one by one.
+
+    Attributes:
+        rows: the rows as a :class:`DataRowBatch`, or None when the portal returned none.
+        tag: the CommandComplete tag (``SELECT 1``).
+        status: the ReadyForQuery transaction status.
+    """
+
+    __slots__ = ("rows", "status", "tag")
+
+    def __init__(self, rows: DataRowBatch | None, tag: str, status: TransactionStatus) -> None:
+        self.rows = rows
+        self.tag = tag
+        self.status = status
+
+    def __repr__(self) -> str:
+        rows = 0 if self.rows is None else len(self.rows)
+        return f"<CycleReply rows={rows} tag={self.tag!r} status={self.status.name}>"
+
+    def messages(self) -> Iterator[BindComplete | DataRow | CommandComplete | ReadyForQuery]:
+        """The answer as messages: BindComplete, each DataRow, CommandComplete, ReadyForQuery.
+
+        Raises:
+            RemoteProtocolError: a row's column lengths do not fit its message.
+        """
+        yield BindComplete()
+        if self.rows is not None:
+            for values in self.rows.rows():
+                yield DataRow(values)
+        yield CommandComplete(self.tag)
+        yield ReadyForQuery(self.status)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
+from collections.abc import Sequence
 from typing import Final
 
 from pgwire._client_errors import RemoteProtocolError
@@ -38,6 +39,8 @@ _LENGTH: Final = struct.Struct("!i")
 _DATA_ROW: Final = 0x44  # 'D'
 _BIND_COMPLETE_BYTES: Final = b"2\x00\x00\x00\x04"
 _COMMAND_COMPLETE: Final = 0x43  # 'C'
+#: ReadyForQuery's type byte and length: its six bytes but the status.
+_READY_HEADER: Final = b"Z\x00\x00\x00\x05"
 
 
 class Framer:
@@ -168,21 +171,21 @@ class Framer:
         self._pos += 1
         return value
 
-    def peek_type(self) -> int | None:
+    def _peek_type(self) -> int | None:
         """The type byte of the next typed message, or None if nothing is buffered."""
         if not self._available(1):
             return None
         return self._buffer[self._pos]
 
-    def peek_bytes(self, count: int) -> bytes:
+    def _peek_bytes(self, count: int) -> bytes:
         """Up to ``count`` bytes at the read position in the current buffer, not consumed."""
         return self._buffer[self._pos : self._pos + count]
 
-    def skip(self, count: int) -> None:
-        """Consume ``count`` bytes that :meth:`peek_bytes` returned."""
+    def _skip(self, count: int) -> None:
+        """Consume ``count`` bytes that :meth:`_peek_bytes` returned."""
         self._pos += count
 
-    def skip_exact(self, expected: bytes) -> bool:
+    def _skip_exact(self, expected: bytes) -> bool:
         """Consume ``expected`` if the buffer holds exactly those bytes next (a known, fixed
         message such as BindComplete); False, consuming nothing, otherwise."""
         end = self._pos + len(expected)
@@ -191,7 +194,7 @@ class Framer:
             return True
         return False
 
-    def next_completion_run(self) -> tuple[bytes, int] | None:
+    def _next_completion_run(self) -> tuple[bytes, int] | None:
         """A run of identical BindComplete + CommandComplete pairs, as ``(payload, count)``.
 
         When the read position holds BindComplete followed by a whole CommandComplete, every
@@ -285,80 +288,63 @@ class Framer:
         self._pos += length
         return self._buffer[start : self._pos]
 
-    def next_data_rows(self) -> DataRowBatch | None:
+    def _next_data_rows(self) -> DataRowBatch | None:
         """All complete DataRow messages at the read position, as one batch without copying.
 
         Returns None when the next message is not a complete DataRow. Stops at the first
         message of another type, at an incomplete DataRow, or after ``MAX_BATCH_ROWS`` rows.
+
+        Raises:
+            RemoteProtocolError: the first DataRow's length is out of range.
         """
         if not self._available(5) or self._buffer[self._pos] != _DATA_ROW:
             return None
         buffer = self._buffer
-        size = len(buffer)
-        pos = self._pos
-        limit = self.max_message_size + 4
-        unpack = _LENGTH.unpack_from
-        uniform = self._uniform_rows(buffer, pos, unpack(buffer, pos + 1)[0], limit)
-        if uniform is not None:
-            return uniform
-        starts: list[int] = []
-        ends: list[int] = []
-        while pos + 5 <= size and buffer[pos] == _DATA_ROW and len(starts) < MAX_BATCH_ROWS:
-            length = unpack(buffer, pos + 1)[0]
-            if length < 4 or length > limit:
-                if not starts:
-                    self._check_length(_DATA_ROW, length)
-                break  # hand over the good rows first; the next call reports this one
-            end = pos + 1 + length
-            if end > size:
-                break
-            starts.append(pos + 5)
-            ends.append(end)
-            pos = end
+        starts, ends, end = row_run(buffer, self._pos, self.max_message_size + 4)
         if not starts:
-            # The first DataRow is incomplete in this buffer: join the pending chunks for it.
-            length = unpack(buffer, self._pos + 1)[0]
+            # The first DataRow is malformed, or incomplete in this buffer: join the pending
+            # chunks for it.
+            length = _LENGTH.unpack_from(buffer, self._pos + 1)[0]
             self._check_length(_DATA_ROW, length)
             if not self._available(1 + length):
                 return None
-            return self.next_data_rows()
-        self._pos = pos
+            return self._next_data_rows()
+        self._pos = end
         return DataRowBatch(buffer, starts, ends)
 
-    def _uniform_rows(self, buffer: bytes, pos: int, length: int, limit: int) -> DataRowBatch | None:
-        """The leading run of DataRows that all have the first one's length, found in C.
+    def _scan_cycle_reply(self) -> tuple[DataRowBatch | None, bytes, bytes, int] | None:
+        """A whole extended-query answer in the current buffer, not consumed.
 
-        Rows of fixed-width columns (and many others) have equal sizes, so instead of walking
-        them one by one, each of the five header bytes (type, length) is compared across the
-        messages at a stride of one message: the run is as long as every header matches, and
-        each matching header puts the next message exactly one stride further. Returns None
-        (walk instead) unless at least two messages match.
+        At the read position: BindComplete, any DataRows, CommandComplete, and a six-byte
+        ReadyForQuery, all complete, and nothing after them (the answer to one request that
+        one read brought). Returns ``(rows, CommandComplete payload, ReadyForQuery bytes,
+        end)``; ``_consume_to(end)`` takes it. None otherwise: the messages are then read one
+        by one, and any fault in them is reported there.
         """
-        step = length + 1
-        if length < 4 or length > limit or buffer[pos + step : pos + step + 5] != buffer[pos : pos + 5]:
+        buffer = self._buffer
+        size = len(buffer)
+        pos = self._pos
+        # The reply of a request ends the buffer with ReadyForQuery: one comparison turns
+        # away partial results and pipelined requests before any scanning.
+        if buffer[size - 6 : size - 1] != _READY_HEADER or buffer[pos : pos + 5] != _BIND_COMPLETE_BYTES:
             return None
-        most = min((len(buffer) - pos) // step, MAX_BATCH_ROWS)
-        # Look at 16 messages, then 8 times more while all match: the work stays proportional
-        # to the run found, even when a short run sits at the start of a long buffer.
-        window = min(16, most)
-        while True:
-            stop = pos + window * step
-            matching = window
-            for offset in range(5):
-                # This byte of every message in the window, gathered by a strided slice.
-                column = buffer[pos + offset : stop : step]
-                first = column[:1]
-                if column.count(first) != window:
-                    # How many leading messages have the first message's byte here.
-                    matching = min(matching, window - len(column.lstrip(first)))
-            if matching < window or window == most:
-                break
-            window = min(window * 8, most)
-        if matching < 2:
+        pos += 5
+        rows = None
+        if buffer[pos] == _DATA_ROW:
+            starts, ends, pos = row_run(buffer, pos, self.max_message_size + 4)
+            if not starts:
+                return None
+            rows = DataRowBatch(buffer, starts, ends)
+        if pos > size - 11 or buffer[pos] != _COMMAND_COMPLETE:
+            return None  # (11: CommandComplete's header and ReadyForQuery)
+        end = pos + 1 + _LENGTH.unpack_from(buffer, pos + 1)[0]
+        if end != size - 6 or end < pos + 5:
             return None
-        end = pos + matching * step
+        return rows, buffer[pos + 5 : end], buffer[end:], size
+
+    def _consume_to(self, end: int) -> None:
+        """Consume the current buffer up to ``end``, which a ``_scan_*`` method returned."""
         self._pos = end
-        return DataRowBatch(buffer, range(pos + 5, end, step), range(pos + step, end + 1, step))
 
     def _check_length(self, type_code: int, length: int) -> None:
         if length < 4:
@@ -373,3 +359,65 @@ class Framer:
 def _describe(type_code: int) -> str:
     char = chr(type_code)
     return f"{char!r} (0x{type_code:02x})" if char.isprintable() else f"0x{type_code:02x}"
+
+
+def row_run(buffer: bytes, pos: int, limit: int) -> tuple[Sequence[int], Sequence[int], int]:
+    """The complete DataRow messages from ``pos`` on in ``buffer``: ``(starts, ends, end)``.
+
+    ``starts`` and ``ends`` are where each payload starts and ends (ranges for a run of rows
+    of equal size, else lists), ``end`` where the run stops: at another message type, an
+    incomplete DataRow, a length below 4 or over ``limit``, or after ``MAX_BATCH_ROWS`` rows.
+    Both are empty when the first message is not a complete, well-formed DataRow.
+    """
+    unpack = _LENGTH.unpack_from
+    size = len(buffer)
+    if pos + 5 <= size:
+        uniform = _uniform_run(buffer, pos, unpack(buffer, pos + 1)[0], limit)
+        if uniform is not None:
+            return uniform
+    starts: list[int] = []
+    ends: list[int] = []
+    while pos + 5 <= size and buffer[pos] == _DATA_ROW and len(starts) < MAX_BATCH_ROWS:
+        length = unpack(buffer, pos + 1)[0]
+        end = pos + 1 + length
+        if length < 4 or length > limit or end > size:
+            break  # the rows before it first; the message-by-message path reads or reports it
+        starts.append(pos + 5)
+        ends.append(end)
+        pos = end
+    return starts, ends, pos
+
+
+def _uniform_run(buffer: bytes, pos: int, length: int, limit: int) -> tuple[range, range, int] | None:
+    """The leading run of DataRows that all have the first one's length, found in C.
+
+    Rows of fixed-width columns (and many others) have equal sizes, so instead of walking
+    them one by one, each of the five header bytes (type, length) is compared across the
+    messages at a stride of one message: the run is as long as every header matches, and
+    each matching header puts the next message exactly one stride further. Returns None
+    (walk instead) unless at least two messages match.
+    """
+    step = length + 1
+    if length < 4 or length > limit or buffer[pos + step : pos + step + 5] != buffer[pos : pos + 5]:
+        return None
+    most = min((len(buffer) - pos) // step, MAX_BATCH_ROWS)
+    # Look at 16 messages, then 8 times more while all match: the work stays proportional
+    # to the run found, even when a short run sits at the start of a long buffer.
+    window = min(16, most)
+    while True:
+        stop = pos + window * step
+        matching = window
+        for offset in range(5):
+            # This byte of every message in the window, gathered by a strided slice.
+            column = buffer[pos + offset : stop : step]
+            first = column[:1]
+            if column.count(first) != window:
+                # How many leading messages have the first message's byte here.
+                matching = min(matching, window - len(column.lstrip(first)))
+        if matching < window or window == most:
+            break
+        window = min(window * 8, most)
+    if matching < 2:
+        return None
+    end = pos + matching * step
+    return range(pos + 5, end, step), range(pos + step, end + 1, step), end

@@ -160,30 +160,44 @@ class DataRow(BackendMessage):
             RemoteProtocolError: a truncated payload, a negative count, a length below -1, or
                 trailing bytes.
         """
-        end = len(payload)
-        if end < 2:
-            raise _malformed("DataRow", "needs 2 bytes for the column count", 0)
-        (count,) = _INT16_AT(payload, 0)
-        if count < 0:
-            raise _malformed("DataRow", f"negative column count {count}", 0)
-        values: list[bytes | None] = []
-        append = values.append
-        pos = 2
-        for _ in range(count):
-            if pos + 4 > end:
-                raise _malformed("DataRow", f"needs 4 bytes for a value length but {end - pos} remain", pos)
-            (length,) = _INT32_AT(payload, pos)
-            pos += 4
-            if length < 0:
-                if length != -1:
-                    raise _malformed("DataRow", f"invalid value length {length}", pos - 4)
-                append(None)
-            else:
-                stop = pos + length
-                if stop > end:
-                    raise _malformed("DataRow", f"value of {length} bytes but only {end - pos} remain", pos)
-                append(payload[pos:stop])
-                pos = stop
-        if pos != end:
-            raise _malformed("DataRow", f"{end - pos} unexpected trailing bytes", pos)
-        return cls(tuple(values))
+        return cls(parse_data_row(payload, 0, len(payload)))
+
+
+def parse_data_row(buffer: bytes, start: int, end: int) -> tuple[bytes | None, ...]:
+    """The values of the DataRow payload at ``buffer[start:end]``: the one DataRow parser.
+
+    :meth:`DataRow.decode` and :meth:`DataRowBatch.rows` read rows with it, and pgtypes' row
+    decoder reports a malformed row through it, so a fault is described in the same words
+    (naming the column, counted from 1) whichever way the row is read.
+
+    Raises:
+        RemoteProtocolError: no column count, a negative count, a column without its length,
+            a length below -1 or past the row's end, or bytes after the last column.
+    """
+    if end - start < 2:
+        raise RemoteProtocolError("malformed DataRow message: no column count")
+    (count,) = _INT16_AT(buffer, start)
+    if count < 0:
+        raise RemoteProtocolError(f"malformed DataRow message: negative column count {count}")
+    values: list[bytes | None] = []
+    append = values.append
+    pos = start + 2
+    for column in range(1, count + 1):
+        if pos + 4 > end:
+            raise RemoteProtocolError(f"malformed DataRow message: column {column} has no length")
+        (length,) = _INT32_AT(buffer, pos)
+        pos += 4
+        if length == -1:
+            append(None)
+            continue
+        stop = pos + length
+        if length < 0 or stop > end:
+            raise RemoteProtocolError(
+                f"malformed DataRow message: column {column} has length {length}, "
+                f"but {end - pos} bytes are left in the row"
+            )
+        append(buffer[pos:stop])
+        pos = stop
+    if pos != end:
+        raise RemoteProtocolError(f"malformed DataRow message: {end - pos} bytes after the last column")
+    return tuple(values)

@@ -412,6 +412,27 @@ class ProtocolState:
         cycles = self._cycles
         return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.EXTENDED
 
+    def extended_reply(self) -> bool:
+        """The shortcut for a whole extended-query answer: BindComplete, DataRows,
+        CommandComplete, then ReadyForQuery.
+
+        When :meth:`answers_leave_state` holds and the oldest cycle's Sync was sent, those
+        answers end that cycle: it is removed, the same as :meth:`backend` of each in turn
+        would (the tests check it against the tables for every state), and True returned.
+        Elsewhere nothing changes and False is returned: the answers then go through
+        :meth:`backend` one by one, which says what is wrong.
+        """
+        cycles = self._cycles
+        if (
+            self.phase is Phase.READY
+            and cycles
+            and cycles[0].state is CycleState.EXTENDED
+            and not cycles[0].open
+        ):
+            cycles.popleft()
+            return True
+        return False
+
     def backend(self, kind: type[BackendMessage]) -> None:
         """Apply a backend message, given by its class."""
         phase = self.phase

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from pgwire._backend import CommandComplete, EmptyQueryResponse, ErrorResponse, ReadyForQuery
-from pgwire._events import CompletionRun, ConnectionClosed, DataRowBatch
+from pgwire._events import CompletionRun, ConnectionClosed, CycleReply, DataRowBatch
 from pgwire._postgres_message import PostgresError
 from pgwire._rows import DataRow, RowDescription
 from pgwire._sqlstate import ConnectionDoesNotExistError
@@ -68,6 +68,14 @@ def collect_results(next_event: Callable[[], object], query: str) -> list[QueryR
             current = QueryResult()
         elif isinstance(event, CompletionRun):
             outcomes.extend(QueryResult(status=event.tag) for _ in range(event.count))
+        elif isinstance(event, CycleReply):  # the whole answer of an extended query at once
+            if event.rows is not None:
+                current.rows.extend(
+                    tuple(None if v is None else v.decode() for v in row) for row in event.rows.rows()
+                )
+            current.status = event.tag
+            outcomes.append(current)
+            return outcomes
         elif isinstance(event, ErrorResponse):
             outcomes.append(PostgresError.new(event.as_dict(), query=query))
             current = QueryResult()
