@@ -113,6 +113,7 @@ from pgwire._frontend import (
     Sync,
     Terminate,
 )
+from pgwire._implementation import choose_implementation, implementation
 from pgwire._md5 import (
     md5_password,
     md5_verifier,
@@ -282,10 +283,12 @@ __all__ = [
     "TransactionStatus",
     "UnknownPostgresError",
     "__version__",
+    "choose_implementation",
     "decode_backend",
     "decode_frontend",
     "decode_startup_packet",
     "exceptions",
+    "implementation",
     "md5_password",
     "md5_verifier",
     "parse_require_auth",

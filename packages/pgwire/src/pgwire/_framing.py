@@ -19,6 +19,7 @@ from typing import Final
 
 from pgwire._client_errors import RemoteProtocolError
 from pgwire._events import DataRowBatch
+from pgwire._implementation import speedups
 
 __all__ = ["DEFAULT_MAX_MESSAGE_SIZE", "MAX_STARTUP_PACKET_SIZE", "Framer"]
 
@@ -375,9 +376,19 @@ def row_run(buffer: bytes, pos: int, limit: int) -> tuple[Sequence[int], Sequenc
         uniform = _uniform_run(buffer, pos, unpack(buffer, pos + 1)[0], limit)
         if uniform is not None:
             return uniform
+    return _walk(buffer, pos, limit, MAX_BATCH_ROWS)
+
+
+def walk_rows(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[list[int], list[int], int]:
+    """The DataRow walk of :func:`row_run`, one message at a time: the pure reference.
+
+    The compiled twin (``pgwire._speedups.walk_rows``) returns the same for every input.
+    """
+    unpack = _LENGTH.unpack_from
+    size = len(buffer)
     starts: list[int] = []
     ends: list[int] = []
-    while pos + 5 <= size and buffer[pos] == _DATA_ROW and len(starts) < MAX_BATCH_ROWS:
+    while pos >= 0 and pos + 5 <= size and buffer[pos] == _DATA_ROW and len(starts) < max_rows:
         length = unpack(buffer, pos + 1)[0]
         end = pos + 1 + length
         if length < 4 or length > limit or end > size:
@@ -386,6 +397,9 @@ def row_run(buffer: bytes, pos: int, limit: int) -> tuple[Sequence[int], Sequenc
         ends.append(end)
         pos = end
     return starts, ends, pos
+
+
+_walk: Final = walk_rows if speedups is None else speedups.walk_rows
 
 
 def _uniform_run(buffer: bytes, pos: int, length: int, limit: int) -> tuple[range, range, int] | None:

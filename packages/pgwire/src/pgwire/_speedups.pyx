@@ -1,0 +1,40 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The compiled twin of pgwire's DataRow walk (see pgwire._framing.walk_rows).
+
+walk_rows(buffer, pos, limit, max_rows) returns (starts, ends, end) for the complete DataRow
+messages from pos on, exactly as the pure walk does: the payload offsets of each row, and where
+the walk stopped (at another message type, an incomplete DataRow, a length below 4 or over
+limit, or after max_rows rows). It never raises for the data: a faulty length only ends the walk,
+and the framer then reads or reports that message as the pure build does.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.list cimport PyList_Append
+from libc.stdint cimport int32_t, uint32_t
+
+
+cdef inline int32_t be32(const unsigned char *p) noexcept nogil:
+    return <int32_t>((<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3])
+
+
+def walk_rows(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows):
+    """``(starts, ends, end)`` of the complete DataRows from ``pos`` on (see the module)."""
+    cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+    cdef list starts = []
+    cdef list ends = []
+    cdef Py_ssize_t count = 0
+    cdef Py_ssize_t end
+    cdef int32_t length
+    if pos < 0:
+        return starts, ends, pos
+    while pos + 5 <= size and data[pos] == 0x44 and count < max_rows:  # 'D'
+        length = be32(data + pos + 1)
+        end = pos + 1 + length
+        if length < 4 or length > limit or end > size:
+            break
+        PyList_Append(starts, pos + 5)
+        PyList_Append(ends, end)
+        pos = end
+        count += 1
+    return starts, ends, pos
