@@ -4,6 +4,7 @@ pure reference (``pgwire._framing.walk_rows``) on every input, well-formed or no
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given
@@ -17,13 +18,24 @@ compiled = pytest.importorskip("pgwire._speedups", reason="the pure build has no
 rows = st.lists(st.lists(st.one_of(st.none(), st.binary(max_size=12)), max_size=4).map(tuple), max_size=12)
 
 
-def messages(values: list[tuple[bytes | None, ...]]) -> bytes:
+def messages(values: Sequence[tuple[bytes | None, ...]]) -> bytes:
     return b"".join(DataRow(row).encode() for row in values)
 
 
 def both(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[list[int], list[int], int]:
+    """The walk of both builds, and the run (ranges for equal rows) of both, which must agree."""
     expected = walk_rows(buffer, pos, limit, max_rows)
     assert compiled.walk_rows(buffer, pos, limit, max_rows) == expected
+    pure_run = row_run(buffer, pos, limit, max_rows)
+    compiled_run = compiled.row_run(buffer, pos, limit, max_rows)
+    assert [type(part) for part in compiled_run] == [type(part) for part in pure_run]
+    assert [list(pure_run[0]), list(pure_run[1]), pure_run[2]] == [
+        list(compiled_run[0]),
+        list(compiled_run[1]),
+        compiled_run[2],
+    ]
+    if isinstance(pure_run[0], list):  # no run of equal rows: the run is the walk
+        assert pure_run == expected
     return expected
 
 
@@ -48,6 +60,12 @@ def test_the_two_walks_agree_on_any_bytes(buffer: bytes, pos: int) -> None:
     both(b"D" + buffer, pos, 1 << 30, MAX_BATCH_ROWS)
 
 
+@given(st.integers(0, 6), st.integers(0, 3), st.integers(0, 8), st.integers(1, 10))
+def test_the_two_runs_agree_on_equal_rows(equal: int, other: int, cut: int, max_rows: int) -> None:
+    data = messages([(b"ab",)] * equal + [(b"abc",)] * other)
+    both(data[: len(data) - cut], 0, 1 << 30, max_rows)
+
+
 def test_the_walk_stops_at_faulty_lengths_and_incomplete_rows() -> None:
     good = DataRow((b"ab",)).encode()
     for tail in (b"D\x00\x00\x00\x02", b"D" + struct.pack("!i", -7), b"D\x00\x00\x00\x40xyz", b"C\x00"):
@@ -61,8 +79,8 @@ def test_the_walk_stops_at_faulty_lengths_and_incomplete_rows() -> None:
 
 def test_row_run_gives_ranges_for_equal_rows_and_the_walk_otherwise() -> None:
     equal = messages([(b"1",)] * 4)
-    starts, ends, end = row_run(equal, 0, 1 << 30)
+    starts, ends, end = row_run(equal, 0, 1 << 30, MAX_BATCH_ROWS)
     assert isinstance(starts, range) and isinstance(ends, range)
     assert (list(starts), list(ends), end) == walk_rows(equal, 0, 1 << 30, MAX_BATCH_ROWS)
     varied = messages([(b"1",), (b"22",), (b"333",)])
-    assert row_run(varied, 0, 1 << 30) == walk_rows(varied, 0, 1 << 30, MAX_BATCH_ROWS)
+    assert row_run(varied, 0, 1 << 30, MAX_BATCH_ROWS) == walk_rows(varied, 0, 1 << 30, MAX_BATCH_ROWS)

@@ -12,6 +12,7 @@ import contextlib
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, overload
 
 import pgwire
@@ -229,10 +230,9 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
 
             return await self._operation(timeout, simple, query, args)
 
-        async def extended() -> str:
-            return (await self._execute(query, [args], None, rows=False)).status
-
-        return await self._operation(timeout, extended, query, args)
+        # A partial, not a closure: no coroutine of its own on the hot path.
+        extended = partial(self._execute, query, [args], None, rows=False)
+        return (await self._operation(timeout, extended, query, args)).status
 
     async def executemany(
         self, command: str, args: Iterable[Sequence[Any]], *, timeout: float | None = None
@@ -302,10 +302,8 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
             TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
 
-        async def run() -> list[Record]:
-            return (await self._execute(query, [args], record_class)).rows
-
-        return await self._operation(timeout, run, query, args)
+        run = partial(self._execute, query, [args], record_class)
+        return (await self._operation(timeout, run, query, args)).rows
 
     @overload
     async def fetchrow(
@@ -341,11 +339,9 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
             TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
 
-        async def run() -> Record | None:
-            rows = (await self._execute(query, [args], record_class, limit=1)).rows
-            return rows[0] if rows else None
-
-        return await self._operation(timeout, run, query, args)
+        run = partial(self._execute, query, [args], record_class, limit=1)
+        rows = (await self._operation(timeout, run, query, args)).rows
+        return rows[0] if rows else None
 
     async def fetchval(
         self, query: str, *args: Any, column: int | str = 0, timeout: float | None = None
@@ -373,8 +369,9 @@ class Connection(ListenerMethods, TypeCodecMethods, CopyMethods, StatementMethod
             InterfaceError: the connection is closed or busy.
             TimeoutError: ``timeout`` passed (as :meth:`execute`).
         """
-        row = await self.fetchrow(query, *args, timeout=timeout)
-        return None if row is None else row[column]
+        run = partial(self._execute, query, [args], None, limit=1)
+        rows = (await self._operation(timeout, run, query, args)).rows
+        return rows[0][column] if rows else None
 
     @overload
     async def fetchmany(

@@ -138,7 +138,8 @@ class StatementRunner:
             raise InterfaceError("connection is closed")
 
     def _enter(self) -> None:
-        self._check_open()
+        if self.is_closed():
+            raise InterfaceError("connection is closed")
         if self._busy:
             raise InterfaceError("cannot perform operation: another operation is in progress")
         self._busy = True
@@ -185,7 +186,7 @@ class StatementRunner:
         if query is not None and (self._listeners.has_query_loggers or _tracing._tracer is not None):
             return await self._observed_operation(timeout, action, query, args)
         try:
-            seconds = self._timeout(timeout)
+            seconds = self._command_timeout if timeout is None else self._timeout(timeout)
             if seconds is None:
                 if self._recovery is not None:
                     await self._wait_recovered()
@@ -244,9 +245,13 @@ class StatementRunner:
         cancellation cancels it, and the exchange still follows the cycle to its end, watched
         by the recovery task.
         """
-        future = self._protocol.start(exchange, *messages)
+        self._protocol.start(exchange, *messages)
+        return await self._answer(exchange)
+
+    async def _answer(self, exchange: Exchange[T]) -> T:
+        """Wait for a started ``exchange``'s answer; a cancelled wait hands it to the recovery."""
         try:
-            return await future
+            return await exchange.future
         except asyncio.CancelledError:
             self._begin_recovery(exchange)
             raise
@@ -416,6 +421,23 @@ class StatementRunner:
         many: bool = False,
     ) -> Executed:
         """Bind and execute ``state`` once per argument set, in one pipelined request."""
+        exchange = self._start_execute(
+            state, arg_sets, record_class, rows=rows, limit=limit, first_index=first_index, many=many
+        )
+        return await self._answer(exchange)
+
+    def _start_execute(
+        self,
+        state: StatementState,
+        arg_sets: Sequence[Sequence[Any]],
+        record_class: type[Record],
+        *,
+        rows: bool,
+        limit: int,
+        first_index: int = 0,
+        many: bool = False,
+    ) -> ExecuteExchange:
+        """Send the request of :meth:`_execute_state`; its exchange, to await as :meth:`_answer` does."""
         encoded = self._encode(state, arg_sets, first_index, many=many)
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
@@ -430,7 +452,8 @@ class StatementRunner:
         )
         messages.append(_SYNC)
         exchange = ExecuteExchange(self._loop, state.query, decoder, self._protocol.send)
-        return await self._run(exchange, messages)
+        self._protocol.start(exchange, *messages)
+        return exchange
 
     async def _execute(
         self,
@@ -451,10 +474,15 @@ class StatementRunner:
             if arg_sets and isinstance(arg_sets[0], Sized) and not many:
                 check_argument_count(len(arg_sets[0]))
             state = await self._statement(query)
+        # _execute_state and _answer inline: two coroutines less per query.
+        exchange = self._start_execute(
+            state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index, many=many
+        )
         try:
-            return await self._execute_state(
-                state, arg_sets, klass, rows=rows, limit=limit, first_index=first_index, many=many
-            )
+            return await exchange.future
+        except asyncio.CancelledError:
+            self._begin_recovery(exchange)
+            raise
         except FeatureNotSupportedError as error:
             if not is_stale_plan(error):
                 raise

@@ -174,6 +174,9 @@ class Framer:
 
     def _peek_type(self) -> int | None:
         """The type byte of the next typed message, or None if nothing is buffered."""
+        pos = self._pos
+        if pos < len(self._buffer):  # the common case, without a call
+            return self._buffer[pos]
         if not self._available(1):
             return None
         return self._buffer[self._pos]
@@ -301,7 +304,7 @@ class Framer:
         if not self._available(5) or self._buffer[self._pos] != _DATA_ROW:
             return None
         buffer = self._buffer
-        starts, ends, end = row_run(buffer, self._pos, self.max_message_size + 4)
+        starts, ends, end = _row_run(buffer, self._pos, self.max_message_size + 4, MAX_BATCH_ROWS)
         if not starts:
             # The first DataRow is malformed, or incomplete in this buffer: join the pending
             # chunks for it.
@@ -332,7 +335,7 @@ class Framer:
         pos += 5
         rows = None
         if buffer[pos] == _DATA_ROW:
-            starts, ends, pos = row_run(buffer, pos, self.max_message_size + 4)
+            starts, ends, pos = _row_run(buffer, pos, self.max_message_size + 4, MAX_BATCH_ROWS)
             if not starts:
                 return None
             rows = DataRowBatch(buffer, starts, ends)
@@ -362,21 +365,20 @@ def _describe(type_code: int) -> str:
     return f"{char!r} (0x{type_code:02x})" if char.isprintable() else f"0x{type_code:02x}"
 
 
-def row_run(buffer: bytes, pos: int, limit: int) -> tuple[Sequence[int], Sequence[int], int]:
+def row_run(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[Sequence[int], Sequence[int], int]:
     """The complete DataRow messages from ``pos`` on in ``buffer``: ``(starts, ends, end)``.
 
-    ``starts`` and ``ends`` are where each payload starts and ends (ranges for a run of rows
-    of equal size, else lists), ``end`` where the run stops: at another message type, an
-    incomplete DataRow, a length below 4 or over ``limit``, or after ``MAX_BATCH_ROWS`` rows.
-    Both are empty when the first message is not a complete, well-formed DataRow.
+    ``starts`` and ``ends`` are where each payload starts and ends (ranges for a leading run of
+    at least two rows of equal size, else lists), ``end`` where the run stops: at another
+    message type, an incomplete DataRow, a length below 4 or over ``limit``, or after
+    ``max_rows`` rows. Both are empty when the first message is not a complete, well-formed
+    DataRow. The compiled twin (``pgwire._speedups.row_run``) returns the same.
     """
-    unpack = _LENGTH.unpack_from
-    size = len(buffer)
-    if pos + 5 <= size:
-        uniform = _uniform_run(buffer, pos, unpack(buffer, pos + 1)[0], limit)
+    if pos >= 0 and pos + 5 <= len(buffer) and buffer[pos] == _DATA_ROW:
+        uniform = _uniform_run(buffer, pos, _LENGTH.unpack_from(buffer, pos + 1)[0], limit, max_rows)
         if uniform is not None:
             return uniform
-    return _walk(buffer, pos, limit, MAX_BATCH_ROWS)
+    return _walk(buffer, pos, limit, max_rows)
 
 
 def walk_rows(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[list[int], list[int], int]:
@@ -400,9 +402,12 @@ def walk_rows(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[list[
 
 
 _walk: Final = walk_rows if speedups is None else speedups.walk_rows
+_row_run: Final = row_run if speedups is None else speedups.row_run
 
 
-def _uniform_run(buffer: bytes, pos: int, length: int, limit: int) -> tuple[range, range, int] | None:
+def _uniform_run(
+    buffer: bytes, pos: int, length: int, limit: int, max_rows: int
+) -> tuple[range, range, int] | None:
     """The leading run of DataRows that all have the first one's length, found in C.
 
     Rows of fixed-width columns (and many others) have equal sizes, so instead of walking
@@ -414,7 +419,7 @@ def _uniform_run(buffer: bytes, pos: int, length: int, limit: int) -> tuple[rang
     step = length + 1
     if length < 4 or length > limit or buffer[pos + step : pos + step + 5] != buffer[pos : pos + 5]:
         return None
-    most = min((len(buffer) - pos) // step, MAX_BATCH_ROWS)
+    most = min((len(buffer) - pos) // step, max_rows)
     # Look at 16 messages, then 8 times more while all match: the work stays proportional
     # to the run found, even when a short run sits at the start of a long buffer.
     window = min(16, most)
