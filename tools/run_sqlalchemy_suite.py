@@ -53,12 +53,7 @@ CI_SUBSET = [
 DATABASE = "test"
 # Tests that pass on asyncpg and fail on pgasync by design, with the reason; the CI check
 # ignores them (any other such test fails it).
-KNOWN_DIFFERENCES = {
-    "test.dialect.postgresql.test_dialect.PGCodeTest::test_error_code": (
-        "reads error.orig.pgcode, psycopg2's attribute, which SQLAlchemy's emulated asyncpg errors "
-        "copy; the dialect hands over pgasync's own exception, which has .sqlstate"
-    ),
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 DRIVER_SUFFIX = re.compile(r"_postgresql\+\w+")
 
 

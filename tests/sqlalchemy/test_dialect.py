@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import exc, inspect, text
 from sqlalchemy.dialects.postgresql.base import PGInspector
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 import pgasync
 from pgasync.sqlalchemy import PGDialect_pgasync, dialect
-from pgasync.sqlalchemy._errors import TRANSLATION_MAP, category_of
+from pgasync.sqlalchemy._errors import TRANSLATION_MAP, add_pgcode, category_of
 from tests.sqlalchemy.conftest import MakeEngine
 from tests.sqlalchemy.models import Base
 
@@ -92,6 +92,52 @@ async def test_client_errors_are_dbapi_errors_too(engine: AsyncEngine) -> None:
         with pytest.raises(exc.DBAPIError) as caught:
             await connection.exec_driver_sql("SELECT $1::int", ("not a number",))
     assert isinstance(caught.value.orig, pgasync.DataError | pgasync.InterfaceError)
+
+
+def pgcode(error: BaseException | None) -> object:
+    """The ``pgcode`` the dialect set on ``error`` (``"missing"`` when it set none)."""
+    return getattr(error, "pgcode", "missing")
+
+
+async def test_orig_carries_pgcode_as_with_the_asyncpg_dialect(engine: AsyncEngine) -> None:
+    # SQLAlchemy's asyncpg dialect gives its errors psycopg2's ``pgcode``; ours adds it to
+    # pgasync's own exception, which stays what pgasync raised.
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE IF NOT EXISTS unique_ids (id int PRIMARY KEY)"))
+    async with engine.connect() as connection:
+        with pytest.raises(exc.IntegrityError) as integrity:
+            await connection.execute(text("INSERT INTO unique_ids VALUES (1), (1)"))
+        error = integrity.value.orig
+        assert type(error) is pgasync.UniqueViolationError
+        assert pgcode(error) == error.sqlstate == "23505"
+        await connection.rollback()
+        # A bad argument is refused before sending, with asyncpg's client-side DataError (22000).
+        with pytest.raises(exc.DBAPIError) as bad_argument:
+            await connection.exec_driver_sql("SELECT $1::int", ("not a number",))
+        assert pgcode(bad_argument.value.orig) == "22000"
+        # An InterfaceError has no SQLSTATE: pgcode is None, as the asyncpg dialect's.
+        with pytest.raises(exc.DBAPIError) as client:
+            await connection.exec_driver_sql("SELECT $1::int", (1, 2))
+        assert isinstance(client.value.orig, pgasync.InterfaceError)
+        assert pgcode(client.value.orig) is None
+
+
+async def test_connect_errors_carry_pgcode(sqla_url: str) -> None:
+    engine = create_async_engine(make_url(sqla_url).set(database="no_such_database"))
+    try:
+        with pytest.raises(exc.DBAPIError) as caught:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+    assert isinstance(caught.value.orig, pgasync.InvalidCatalogNameError)
+    assert pgcode(caught.value.orig) == "3D000"
+
+
+def test_foreign_errors_get_no_pgcode() -> None:
+    error = OSError("refused")
+    add_pgcode(error)
+    assert pgcode(error) == "missing"
 
 
 def test_every_pgasync_error_has_a_pep_249_category() -> None:

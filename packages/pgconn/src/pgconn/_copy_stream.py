@@ -5,7 +5,7 @@ the first ``__anext__``; each CopyData chunk is decoded by :class:`pgtypes.CopyR
 with the columns' binary codecs, and the socket is read only as fast as the records are
 consumed (the exchange pauses reading past its high-water mark). The stream holds the
 connection as one operation from its start to its end: the connection is free again once the
-last record was read, or the stream was closed (``async with``, :meth:`aclose`), which stops
+last record was read, or the stream was closed (``async with``, :meth:`~CopyRecordStream.aclose`), which stops
 the server's COPY with a CancelRequest in the connection's recovery.
 """
 

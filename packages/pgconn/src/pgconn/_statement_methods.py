@@ -75,7 +75,7 @@ class StatementMethods(_Base):
             PostgresError: the server refused the statement (``PostgresSyntaxError``,
                 ``UndefinedTableError``...).
             InterfaceError: the connection is closed or busy.
-            TimeoutError: ``timeout`` passed (as :meth:`execute`).
+            TimeoutError: ``timeout`` passed (as :meth:`~pgconn.Connection.execute`).
         """
 
         async def run() -> PreparedStatement[Any]:

@@ -3,14 +3,14 @@
 :class:`PoolCore` is a synchronous state object (DESIGN rule 7). The asyncio layer
 (:mod:`pgpool._pool`) tells it what happened (a request, a connection opened or failed to
 open, a release, a lost connection, the clock) and carries out what it answers: hand a
-connection to a waiter, open one, close one. Its invariants, checked by :meth:`check`:
+connection to a waiter, open one, close one. Its invariants, checked by :meth:`~PoolCore.check`:
 
 - never more than ``max_size`` connections, counting the ones being opened; after
-  :meth:`resize` lowered ``max_size`` below what is open, the excess only drains (no open
+  :meth:`~PoolCore.resize` lowered ``max_size`` below what is open, the excess only drains (no open
   starts until the pool is below the new ``max_size``, and idle ones above it close);
 - a connection is idle, in use, or being closed — never two of these, never given twice;
 - no waiter waits while a connection is idle, and waiters are owed an open each while
-  there is room (:meth:`floor_missing` counts the opens they are owed after a resize);
+  there is room (:meth:`~PoolCore.floor_missing` counts the opens they are owed after a resize);
 - waiters are served first come, first served (FIFO), and a waiter that left (timed out,
   cancelled) is never served.
 

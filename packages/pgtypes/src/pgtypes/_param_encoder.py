@@ -1,7 +1,7 @@
 """The parameter encoder: a statement's arguments in, Bind's parameter values out.
 
 Built once per ParameterDescription (DESIGN section 2): each parameter's codec is chosen
-when the encoder is built (binary wherever the registry has it), and :meth:`encode` is one
+when the encoder is built (binary wherever the registry has it), and :meth:`ParameterEncoder.encode` is one
 pass over the arguments. Every argument is encoded before anything is sent, so a bad one
 raises an error naming its position and the connection has sent nothing.
 

@@ -5,7 +5,7 @@ statement many times (``executemany``, ``fetchmany``): one Bind of the unnamed p
 Execute per row of parameter values, before one Sync. The parts that do not change from row
 to row (statement name, format codes, the Execute) are encoded once; each row then costs
 its values only. :meth:`ClientConnection.send` checks the pairs against the state machine as
-it would check the messages one by one, and :meth:`messages` gives the same run as message
+it would check the messages one by one, and :meth:`BindExecuteBatch.messages` gives the same run as message
 objects (the encoding is byte for byte theirs).
 """
 

@@ -140,7 +140,7 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
 
         One extended-query request (Parse, Bind, Describe, Execute, Close messages and
         :class:`BindExecuteBatch` runs, then Sync) is checked in one step by the state
-        machine's shortcut (:meth:`ProtocolState.extended_request`), with no copy of the
+        machine's shortcut (:meth:`~pgwire._states.ProtocolState.extended_request`), with no copy of the
         state; anything else, or in another state, message by message.
 
         Raises:

@@ -3,7 +3,7 @@
 The protocol docs' "Start-up" flow: the client sends StartupMessage; the server answers with
 authentication requests until AuthenticationOk, then ParameterStatus messages, BackendKeyData
 and the first ReadyForQuery, or with an ErrorResponse that ends the connection. A
-:class:`StartupExchange` is that dialogue without I/O: the driver sends what :meth:`start`
+:class:`StartupExchange` is that dialogue without I/O: the driver sends what :meth:`~StartupExchange.start`
 returns, feeds every event its :class:`~pgwire.ClientConnection` gives back to
 :meth:`~StartupExchange.receive`, sends the answer when there is one, and stops at
 :attr:`~StartupExchange.is_done` with a :class:`StartupResult`. The asyncio driver (pgconn) and

@@ -5,10 +5,11 @@ kept in a per-connection LRU cache, transactions through ``connection.transactio
 cursors through ``PreparedStatement.cursor()``); pgasync has the same API, so the adapted
 connection is that class with two changes:
 
-- Errors are raised as pgasync raised them. The inherited translation into emulated DBAPI
-  classes looks the driver's exception classes up by importing ``asyncpg``, which is neither
-  needed nor (usually) installed; SQLAlchemy wraps pgasync's exceptions itself, since the
-  DBAPI module's error attributes are pgasync's classes (see :mod:`._errors`).
+- Errors are raised as pgasync raised them, with ``pgcode`` added (:func:`._errors.add_pgcode`).
+  The inherited translation into emulated DBAPI classes looks the driver's exception classes
+  up by importing ``asyncpg``, which is neither needed nor (usually) installed; SQLAlchemy wraps
+  pgasync's exceptions itself, since the DBAPI module's error attributes are pgasync's classes
+  (see :mod:`._errors`).
 - Closing a connection that is already broken tolerates pgasync's client errors too.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, NoReturn
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 
 import pgasync
+from pgasync.sqlalchemy._errors import add_pgcode
 
 __all__ = ["PgasyncAdaptConnection"]
 
@@ -33,16 +35,18 @@ class PgasyncAdaptConnection(AsyncAdapt_asyncpg_connection):
     __slots__ = ()
 
     def _handle_exception(self, error: Exception) -> NoReturn:
-        """Forget the transaction of a lost connection, then raise ``error`` unchanged."""
+        """Forget the transaction of a lost connection, then raise ``error`` (with ``pgcode``)."""
         if self._connection.is_closed():
             self._transaction = None
             if _HAS_STARTED_FLAG:
                 self._started = False  # type: ignore[misc]  # 2.0's slot; mypy reads 2.1's
+        add_pgcode(error)
         raise error
 
     @classmethod
     def _handle_exception_no_connection(cls, dbapi: Any, error: Exception) -> NoReturn:
-        """SQLAlchemy 2.1's hook for errors without a connection: raise ``error`` unchanged."""
+        """SQLAlchemy 2.1's hook for errors without a connection: raise ``error`` (with ``pgcode``)."""
+        add_pgcode(error)
         raise error
 
     def _terminate_handled_exceptions(self) -> tuple[type[BaseException], ...]:

@@ -19,7 +19,7 @@ from sqlalchemy.util.concurrency import await_only
 
 import pgasync
 from pgasync.sqlalchemy._adapt import PgasyncAdaptConnection
-from pgasync.sqlalchemy._errors import CATEGORIES
+from pgasync.sqlalchemy._errors import CATEGORIES, add_pgcode
 
 __all__ = ["PgasyncDBAPI"]
 
@@ -78,12 +78,17 @@ class PgasyncDBAPI:
             The adapted connection.
 
         Raises:
-            Whatever :func:`pgasync.connect` raises (``OSError``, ``PostgresError``...).
+            Whatever :func:`pgasync.connect` raises (``OSError``, ``PostgresError``...), pgasync's
+            errors with ``pgcode`` set (see :func:`~pgasync.sqlalchemy._errors.add_pgcode`).
         """
         creator: Callable[..., Any] = kwargs.pop("async_creator_fn", pgasync.connect)
         cache_size = kwargs.pop("prepared_statement_cache_size", _DEFAULT_PREPARED_STATEMENT_CACHE_SIZE)
         name_func = kwargs.pop("prepared_statement_name_func", None)
-        connection = await_only(creator(*args, **kwargs))
+        try:
+            connection = await_only(creator(*args, **kwargs))
+        except BaseException as error:
+            add_pgcode(error)
+            raise
         # SQLAlchemy's adapted connection class has an unannotated __init__.
         return PgasyncAdaptConnection(  # type: ignore[no-untyped-call]
             self,

@@ -11,6 +11,11 @@ one category, as PostgreSQL's drivers classify them.
 Every server error, every client error (``InterfaceError``: a closed connection, a bad
 argument...) and every internal client error (a protocol violation, an outdated type cache) is
 one of the categories; warnings are ``Warning``.
+
+Each of these errors reaches SQLAlchemy with ``pgcode`` set on it (:func:`add_pgcode`): the
+SQLSTATE under psycopg2's name, which SQLAlchemy's asyncpg dialect also gives the errors it
+emulates, so that code reading ``DBAPIError.orig.pgcode`` works with either dialect. pgasync's
+exceptions themselves have ``sqlstate`` only, as asyncpg's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ __all__ = [
     "CATEGORIES",
     "DISCONNECT_ERRORS",
     "TRANSLATION_MAP",
+    "add_pgcode",
     "category_of",
     "is_disconnect_error",
 ]
@@ -163,3 +169,17 @@ def is_disconnect_error(error: BaseException) -> bool:
     if isinstance(error, DISCONNECT_ERRORS):
         return True
     return isinstance(error, pgerrors.InterfaceError) and "connection is closed" in str(error)
+
+
+def add_pgcode(error: BaseException) -> None:
+    """Set ``error.pgcode`` to its SQLSTATE (None for a client error), if ``error`` is pgasync's.
+
+    Called on every error the dialect hands to SQLAlchemy. Other exceptions (``OSError``,
+    ``TimeoutError``...) are left as they are, as SQLAlchemy's asyncpg dialect leaves them.
+
+    Args:
+        error: the exception about to reach SQLAlchemy.
+    """
+    if isinstance(error, CATEGORIES["Error"]):
+        # An attribute of this instance only: the dialect's addition, not pgasync's API.
+        error.pgcode = getattr(error, "sqlstate", None)  # type: ignore[attr-defined]  # see above
