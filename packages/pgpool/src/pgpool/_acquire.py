@@ -36,7 +36,9 @@ class PoolAcquireContext:
             raise InterfaceError("a connection is already acquired")
         pool = self.pool
         # The uncontended case without a coroutine of its own (nothing to wait for).
-        connection = pool._hand_out_idle(self.timeout) or await pool._acquire_waiting(self.timeout)
+        connection = pool._hand_out_idle(self.timeout)
+        if connection is None:
+            connection = await pool._acquire_waiting(self.timeout)
         self.connection = connection
         return connection
 
