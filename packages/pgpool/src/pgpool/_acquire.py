@@ -34,8 +34,13 @@ class PoolAcquireContext:
     async def __aenter__(self) -> PoolConnectionProxy:
         if self.connection is not None or self.done:
             raise InterfaceError("a connection is already acquired")
-        self.connection = await self.pool._acquire(self.timeout)
-        return self.connection
+        pool = self.pool
+        # The uncontended case without a coroutine of its own (nothing to wait for).
+        connection = pool._hand_out_idle(self.timeout)
+        if connection is None:
+            connection = await pool._acquire_waiting(self.timeout)
+        self.connection = connection
+        return connection
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -43,7 +48,10 @@ class PoolAcquireContext:
         self.done = True
         connection, self.connection = self.connection, None
         if connection is not None:
-            await self.pool.release(connection, timeout=self.timeout)
+            # What pool.release(connection, timeout=self.timeout) does, without its checks.
+            slot = connection._detach()
+            if slot is not None:  # not released inside the block
+                await self.pool._release(slot, self.timeout)
 
     def __await__(self) -> Generator[Any, None, PoolConnectionProxy]:
         self.done = True

@@ -85,7 +85,7 @@ class Limits:
     max_waiting: int = 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Slot:
     """One connection of the pool, as the core tracks it (``connection`` is opaque here)."""
 
@@ -96,6 +96,8 @@ class Slot:
     idle_since: float
     number: int = field(default_factory=lambda: next(_slot_numbers))
     acquired: int = 0
+    #: When it was last handed out (kept by the asyncio layer, for ``usage_time``).
+    acquired_at: float = 0.0
 
     def __repr__(self) -> str:
         return f"<Slot #{self.number} gen={self.generation}>"
@@ -250,7 +252,12 @@ class PoolCore(Generic[W]):
     def is_reusable(self, slot: Slot, now: float, queries: int) -> bool:
         """Whether ``slot``'s connection may serve again (generation, lifetime, query count)."""
         limits = self.limits
-        if self.closing or slot.generation != self.generation or self.size > limits.max_size:
+        # len() + len() rather than self.size: this runs twice per release.
+        if (
+            self.closing
+            or slot.generation != self.generation
+            or len(self.idle) + len(self.in_use) > limits.max_size
+        ):
             return False
         if limits.max_queries and queries >= limits.max_queries:
             return False

@@ -13,7 +13,6 @@ import asyncio
 import logging
 import random
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Self
@@ -25,10 +24,11 @@ from pgpool._core import Limits, PoolCore, Slot
 from pgpool._listener import PoolListener
 from pgpool._pool_admin import PoolAdminMethods
 from pgpool._pool_methods import PoolQueryMethods
+from pgpool._pool_release import ConnectionHook, PoolReleaseMethods
 from pgpool._proxy import PoolConnectionProxy, proxy_class_for
 from pgpool._stats import PoolStats
 from pgtypes import Record
-from pgwire.exceptions import AdminShutdownError, InterfaceError, InterfaceWarning, PostgresConnectionError
+from pgwire.exceptions import InterfaceError
 
 __all__ = ["ConnectionHook", "Pool"]
 
@@ -38,10 +38,8 @@ logger = logging.getLogger("pgpool")
 BACKOFF_START = 0.5
 BACKOFF_CAP = 30.0
 
-ConnectionHook = Callable[[Any], Awaitable[None]]
 
-
-class Pool(PoolAdminMethods, PoolQueryMethods):
+class Pool(PoolAdminMethods, PoolReleaseMethods, PoolQueryMethods):
     """A pool of connections; made by :func:`pgpool.create_pool`, started by ``await``.
 
     See ``docs/pgpool.md``. ``repr`` shows its state: size, in use, idle, waiting, max.
@@ -94,7 +92,6 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
         self._maintainer: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._all_released = asyncio.Event()
-        self._acquired_at: dict[Slot, float] = {}
         #: Open pool listeners (``listen()``), closed with the pool.
         self._listeners: set[PoolListener] = set()
         #: Failed floor opens in a row, and when the floor may be tried again (backoff).
@@ -271,15 +268,16 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 logger.exception("the pool's reconnect_failed callback failed")
         self._wakeup.set()
 
-    def _deliver(self, served: tuple[asyncio.Future[Slot], Slot] | None) -> None:
+    def _deliver(self, served: tuple[asyncio.Future[Slot], Slot] | None, now: float | None = None) -> None:
         """Hand ``slot`` to its waiter; if that waiter is gone, to the next, or make it idle."""
-        now = time.monotonic()
         core = self._core
         while served is not None:
             waiter, slot = served
             if not waiter.done():
                 waiter.set_result(slot)
                 return
+            if now is None:
+                now = time.monotonic()
             served = core.released(slot, now)
         if core.total > core.limits.max_size:
             self._wakeup.set()  # idle above max_size after a resize down: the maintainer closes it
@@ -319,7 +317,44 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 )
             raise InterfaceError("pool is not initialized")
 
+    def _hand_out_idle(self, timeout: float | None) -> PoolConnectionProxy | None:
+        """The uncontended acquire, done synchronously: the most recently used idle connection,
+        when nobody waits, no tracer, no ``setup``, and the connection needs no health check.
+
+        Returns:
+            The proxy, or None when the asynchronous path (:meth:`_acquire_waiting`) must run
+            (then nothing was changed or counted).
+        """
+        core = self._core
+        if not core.idle or core.waiters or core.closing or not self._initialized:
+            return None
+        if self._setup is not None or get_tracer() is not None:
+            return None
+        slot = core.idle[-1]  # what take_idle() hands out
+        connection = slot.connection
+        now = time.monotonic()
+        threshold = self._health_check_after
+        if (
+            connection.is_closed()
+            or slot.generation != core.generation
+            or (threshold is not None and now - slot.idle_since >= threshold)
+        ):
+            return None  # dropped, or checked, by _ready()
+        core.take_idle()
+        self._stats.requests += 1
+        proxy = self._proxy_class(self, slot, timeout)
+        slot.acquired_at = now
+        connection._hook_lease(proxy)
+        return proxy
+
     async def _acquire(self, timeout: float | None) -> PoolConnectionProxy:
+        proxy = self._hand_out_idle(timeout)
+        if proxy is not None:
+            return proxy
+        return await self._acquire_waiting(timeout)
+
+    async def _acquire_waiting(self, timeout: float | None) -> PoolConnectionProxy:
+        """The acquire when :meth:`_hand_out_idle` could not serve it: checks, waits, traces."""
         self._check_usable()
         stats = self._stats
         stats.requests += 1
@@ -348,14 +383,13 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
             if await self._ready(slot):
                 break
         proxy = self._proxy_class(self, slot, timeout)
-        self._acquired_at[slot] = time.monotonic()
+        slot.acquired_at = time.monotonic()
         slot.connection._hook_lease(proxy)
         if self._setup is not None:
             try:
                 await self._setup(proxy)
             except BaseException:
                 proxy._detach()
-                self._acquired_at.pop(slot, None)
                 self._retire(slot, terminate=True)
                 raise
         return proxy
@@ -410,112 +444,6 @@ class Pool(PoolAdminMethods, PoolQueryMethods):
                 self._retire(slot, terminate=True)
                 return False
         return True
-
-    # -- release ------------------------------------------------------------------------------
-
-    async def release(self, connection: Any, *, timeout: float | None = None) -> None:
-        """Give an acquired connection back: it is reset (or replaced) and serves the next caller.
-
-        Cancelling the caller does not lose the connection: the reset goes on in a task the
-        pool owns, and the connection comes back once reset. Releasing a released connection
-        does nothing.
-
-        Args:
-            connection: the :class:`PoolConnectionProxy` that ``acquire`` gave.
-            timeout: seconds for the reset (None: the acquire's timeout, or no limit); a reset
-                that fails or times out terminates the connection (and raises).
-
-        Raises:
-            InterfaceError: ``connection`` is not a connection of this pool.
-        """
-        if not isinstance(connection, PoolConnectionProxy) or connection._pool is not self:
-            raise InterfaceError(
-                f"Pool.release() received invalid connection: {connection!r} is not a member of this pool"
-            )
-        if timeout is None:
-            timeout = connection._acquire_timeout
-        slot = connection._detach()
-        if slot is None:
-            return
-        await self._release(slot, timeout)
-
-    async def _release(self, slot: Slot, timeout: float | None) -> None:
-        connection = slot.connection
-        now = time.monotonic()
-        self._stats.usage_time += now - self._acquired_at.pop(slot, now)
-        connection._hook_lease(None)
-        if connection._listeners.has_session_listeners():
-            warnings.warn(
-                InterfaceWarning(
-                    f"{connection!r} is being released to the pool but has active notification "
-                    "or log listeners"
-                ),
-                stacklevel=3,
-            )
-        if connection.is_closed():
-            self._stats.connections_lost += 1
-            self._retire(slot)
-            return
-        if not self._core.is_reusable(slot, now, connection._queries):
-            self._stats.connections_recycled += 1
-            self._retire(slot)
-            return
-        try:
-            await self._reset_slot(slot, timeout)
-        except asyncio.CancelledError:
-            # The releasing task was cancelled: the rest of the release (the reset, from the
-            # start, once the connection's recovery is over) goes on in a task the pool owns.
-            # No shield is needed for that, and a release that is not cancelled makes no task.
-            self._spawn(self._finish_release(slot, timeout))
-            raise
-        self._return(slot)
-
-    async def _reset_slot(self, slot: Slot, timeout: float | None) -> None:
-        """Reset the session of ``slot``'s connection; on a failure it is retired (and it raises)."""
-        connection = slot.connection
-        try:
-            if self._reset is None:
-                await connection.reset(timeout=timeout)
-            else:
-                async with asyncio.timeout(timeout):
-                    await connection._reset_session(reset_query=False)
-                    await self._reset(connection)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as error:
-            # The server or the network ended it during the reset (the server's FATAL error
-            # may arrive a moment before the socket closes).
-            if connection.is_closed() or isinstance(error, PostgresConnectionError | AdminShutdownError):
-                self._stats.connections_lost += 1
-            else:
-                self._stats.connections_recycled += 1
-            self._retire(slot, terminate=True)
-            raise
-
-    async def _finish_release(self, slot: Slot, timeout: float | None) -> None:
-        try:
-            await self._reset_slot(slot, timeout)
-        except asyncio.CancelledError:
-            self._retire(slot, terminate=True)  # the pool is terminating
-            raise
-        except Exception as error:
-            # Retired by _reset_slot; the caller that released it was cancelled already.
-            logger.warning("resetting a connection released by a cancelled task failed: %s", error)
-            return
-        self._return(slot)
-
-    def _return(self, slot: Slot) -> None:
-        """``slot`` is reset: back to a waiter or idle, unless the rules changed meanwhile."""
-        connection = slot.connection
-        if not self._core.is_reusable(slot, time.monotonic(), connection._queries):
-            # The rules changed during the reset (expire_connections, resize, close).
-            self._stats.connections_recycled += 1
-            self._retire(slot)
-            return
-        self._deliver(self._core.released(slot, time.monotonic()))
-        if self._sleeping_until is None and slot in self._core.idle:
-            self._wakeup.set()  # the maintenance task has no deadline yet: this idle one gives one
-        self._wake_closer()
 
     def _retire(self, slot: Slot, *, terminate: bool = False) -> None:
         """Forget ``slot`` and close its connection (terminate: at once); replace it if needed."""
