@@ -378,3 +378,24 @@ async def test_D30_pool_repr_shows_its_state(cluster: Cluster) -> None:
     async with pgasync.create_pool(cluster.dsn(), min_size=1, max_size=2) as pool:
         assert repr(pool) == "<pgasync.Pool open size=1 in_use=0 idle=1 waiting=0 max=2>"
     assert repr(pool).startswith("<pgasync.Pool closed ")
+
+
+async def test_D31_a_failed_release_keeps_the_blocks_cancellation(cluster: Cluster) -> None:
+    async def slow_reset(connection: Any) -> None:
+        await asyncio.sleep(1)  # outlasts the acquire's timeout, which bounds the reset
+
+    async with pgasync.create_pool(cluster.dsn(), min_size=1, max_size=1, reset=slow_reset) as pool:
+        entered = asyncio.Event()
+
+        async def body() -> None:
+            async with pool.acquire(timeout=0.05) as connection:
+                entered.set()
+                await connection.execute("SELECT pg_sleep(10)")
+
+        task = asyncio.ensure_future(body())
+        await entered.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.get_stats().connections_recycled == 1  # terminated, and replaced
+        assert await pool.fetchval("SELECT 1") == 1

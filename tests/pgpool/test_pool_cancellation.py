@@ -402,6 +402,59 @@ async def test_cancel_many_concurrent_acquires(make_pool: MakePool, cluster: Clu
     await assert_backends_match(pool, cluster, name)
 
 
+# -- a release that fails after the block raised --------------------------------------------------
+
+
+async def slow_reset(connection: Any) -> None:
+    await asyncio.sleep(1)  # longer than the acquire's timeout, which bounds the reset
+
+
+@pytest.mark.parametrize("ending", ["raises", "cancelled"])
+async def test_a_failed_release_does_not_hide_the_blocks_exception(
+    make_pool: MakePool, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """The reset times out as the block ends with an error (or a cancellation): the connection
+    is terminated and replaced, the caller sees the block's exception, the pool logs the rest."""
+    pool = await make_pool(min_size=1, max_size=1, health_check_after=None, reset=slow_reset)
+    entered = asyncio.Event()
+
+    async def body() -> None:
+        async with pool.acquire(timeout=0.05) as connection:
+            entered.set()
+            if ending == "raises":
+                raise LookupError("from the block")
+            await connection.execute("SELECT pg_sleep(10)")
+
+    task = asyncio.ensure_future(body())
+    await entered.wait()
+    if ending == "cancelled":
+        await asyncio.sleep(0.05)  # the query is under way
+        task.cancel()
+    with caplog.at_level("WARNING", logger="pgpool"):
+        if ending == "raises":
+            with pytest.raises(LookupError, match="from the block"):
+                await task
+        else:
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert task.cancelled()
+    failed = [record.getMessage() for record in caplog.records if record.name == "pgpool"]
+    assert any("TimeoutError" in message for message in failed), failed
+    stats = pool.get_stats()
+    assert stats.connections_recycled == 1 and stats.timeouts == 0
+    await settle(pool)
+    assert await pool.fetchval("SELECT 1") == 1
+
+
+async def test_a_failed_release_after_a_clean_block_raises(make_pool: MakePool) -> None:
+    pool = await make_pool(min_size=1, max_size=1, health_check_after=None, reset=slow_reset)
+    with pytest.raises(TimeoutError):
+        async with pool.acquire(timeout=0.05) as connection:
+            assert await connection.fetchval("SELECT 1") == 1
+    assert pool.get_stats().connections_recycled == 1
+    await settle(pool)
+
+
 # -- resize and expiry around acquire and release ---------------------------------------------------
 
 

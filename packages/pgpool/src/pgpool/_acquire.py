@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Generator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -14,13 +15,18 @@ if TYPE_CHECKING:
 
 __all__ = ["PoolAcquireContext"]
 
+logger = logging.getLogger("pgpool")
+
 
 class PoolAcquireContext:
     """What :meth:`Pool.acquire` returns: ``async with`` it (released on exit) or ``await`` it.
 
     Entering or awaiting gives a :class:`PoolConnectionProxy` and raises what
     :meth:`Pool.acquire` lists; leaving the block releases the connection (as
-    :meth:`Pool.release`, with the acquire's timeout). Entering twice raises ``InterfaceError``.
+    :meth:`Pool.release`, with the acquire's timeout). A release that fails after the block
+    itself raised (a reset that times out after a cancelled query, say) is logged on the
+    ``pgpool`` logger and the block's exception goes on: a cancellation stays a cancellation.
+    Entering twice raises ``InterfaceError``.
     """
 
     __slots__ = ("connection", "done", "pool", "timeout")
@@ -50,8 +56,22 @@ class PoolAcquireContext:
         if connection is not None:
             # What pool.release(connection, timeout=self.timeout) does, without its checks.
             slot = connection._detach()
-            if slot is not None:  # not released inside the block
+            if slot is None:  # released inside the block
+                return
+            if exc is None:
                 await self.pool._release(slot, self.timeout)
+                return
+            try:
+                await self.pool._release(slot, self.timeout)
+            except Exception as error:
+                # The connection is retired already; the block's own exception (which
+                # may be the task's cancellation) is what the caller must see.
+                logger.warning(
+                    "releasing a connection after %s in its block failed: %s: %s",
+                    type(exc).__name__,
+                    type(error).__name__,
+                    error,
+                )
 
     def __await__(self) -> Generator[Any, None, PoolConnectionProxy]:
         self.done = True
