@@ -416,6 +416,14 @@ def test_a_codec_that_fails_only_once_is_still_reported() -> None:
     error = encode_error(ParameterEncoder([custom(flaky)]), ["happy"])
     assert str(error) == "invalid input for query arguments: first call fails"
     assert isinstance(error.__cause__, ValueError)
+    # Nor is it lost when the pure build's generated loop of encode_many saw it fail (the
+    # compiled executor hands a sequence it did not finish to the checked loop, by design).
+    calls.clear()
+    many = ParameterEncoder([custom(flaky)])
+    many._compiled = None  # the private switch to the pure executor
+    with pytest.raises(DataError, match=r"^invalid input for query arguments") as caught:
+        many.encode_many([["happy"], ["glad"]])
+    assert isinstance(caught.value.__cause__, ValueError) and calls[0] == "happy"
 
 
 # -- the outcome of values at the edges of their types ----------------------------------------------

@@ -60,6 +60,26 @@ def test_sent_as_its_messages_would_be() -> None:
     assert one.pending_requests == other.pending_requests == 1
 
 
+class FlakyValue(bytes):
+    """A value whose length fails to be read the first time."""
+
+    reads = 0
+
+    def __len__(self) -> int:
+        FlakyValue.reads += 1
+        if FlakyValue.reads == 1:
+            raise OSError("the first read fails")
+        return bytes.__len__(self)
+
+
+def test_an_error_of_the_fast_loop_is_never_swallowed() -> None:
+    # The checked loop, run to name the fault, finds none: the fast loop's error stands.
+    FlakyValue.reads = 0
+    with pytest.raises(OSError, match="the first read fails"):
+        BindExecuteBatch("s", (), [(FlakyValue(b"1"),)]).encode()
+    assert FlakyValue.reads > 1  # the checked loop ran too
+
+
 def test_refused_whole_when_rows_differ_or_state_forbids() -> None:
     client = ready_client()
     with pytest.raises(LocalProtocolError, match=r"rows\[1\] has 1 values, the first row 2"):

@@ -155,8 +155,17 @@ class ParameterEncoder:
             if kinds <= _PLAIN_SEQUENCES or all(_is_sequence(kind) for kind in kinds):
                 try:
                     return _unrolled(len(encoders))(sets, *encoders)
-                except Exception:  # the checked loop below names the element and its fault
-                    pass
+                except Exception as error:
+                    # Never swallowed: the checked loop runs only to name the element and
+                    # its fault; should it find none (a codec that failed once), this stands.
+                    self._encode_checked(sets, first_index)
+                    raise data_error(f"invalid input for query arguments: {error}") from error
+        return self._encode_checked(sets, first_index)
+
+    def _encode_checked(
+        self, sets: Sequence[Sequence[Any]], first_index: int
+    ) -> list[tuple[bytes | None, ...]]:
+        """The reference loop of :meth:`encode_many`: each sequence checked, the first fault named."""
         element = self._encode_element
         return [element(args, index) for index, args in enumerate(sets, first_index)]
 
@@ -240,9 +249,9 @@ def _unrolled(count: int) -> _UnrolledEncoder:
     The arguments are unpacked into local names and each encoder is called by name, which
     costs about half of :meth:`ParameterEncoder.encode` per sequence (no zip, no inner loop,
     no method call). The source is generated once per parameter count, as
-    ``collections.namedtuple`` generates its class. It checks nothing itself: any exception
-    (a sequence of another length, a value its codec refuses) sends the caller back to the
-    checked loop of :meth:`ParameterEncoder.encode_many`, which names the element and the fault.
+    ``collections.namedtuple`` generates its class. It checks nothing itself: on any exception
+    (a sequence of another length, a value its codec refuses) the caller runs the checked loop
+    of :meth:`ParameterEncoder.encode_many` to name the element and the fault, and raises.
     """
     names = [f"a{i}" for i in range(count)]
     values = "".join(f"None if {name} is None else e{i}({name}), " for i, name in enumerate(names))

@@ -70,10 +70,12 @@ class BindExecuteBatch:
         if count <= _MAX_UNROLLED:
             try:
                 parts = _unrolled(count)(rows, head, tail + execute, len(head) + len(tail) + 4 + 4 * count)
-            except Exception:  # the checked loop below names the fault
-                pass
-            else:
-                return b"".join(parts)
+            except Exception:
+                # Never swallowed: the checked loop runs only to name the row and its fault;
+                # should it find none (a value that failed once), this error stands.
+                self._encode_checked(rows, count, head, tail, execute)
+                raise
+            return b"".join(parts)
         return self._encode_checked(rows, count, head, tail, execute)
 
     @staticmethod
@@ -115,9 +117,9 @@ def _unrolled(count: int) -> _UnrolledEncoder:
     A loop over a row's values costs a Python iteration and several calls per value; with
     the values unpacked into local names and the parts listed in one tuple per row, a row of
     three values costs a third of that. The source is generated once per value count (as
-    ``collections.namedtuple`` generates its class). It does no checking of its own: any
-    exception (a row of another length, a value too long for its Int32 length) sends the
-    caller to the checked loop, which raises the error that names the row.
+    ``collections.namedtuple`` generates its class). It does no checking of its own: on any
+    exception (a row of another length, a value too long for its Int32 length) the caller runs
+    the checked loop to name the row and its fault, and raises.
     """
     names = [f"v{i}" for i in range(count)]
     lines = [
