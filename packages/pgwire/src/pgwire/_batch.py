@@ -19,10 +19,16 @@ from typing import Any, Final
 from pgwire._buffer import int32
 from pgwire._client_errors import LocalProtocolError
 from pgwire._frontend import Bind, Execute, _values
+from pgwire._implementation import speedups
 
 __all__ = ["BindExecuteBatch"]
 
 _BIND: Final = b"B"
+
+#: The compiled twin of the pairs' encoding (``pgwire._speedups.encode_pairs``), or None.
+_compiled_pairs: Final[Callable[..., bytes | None] | None] = (
+    None if speedups is None else speedups.encode_pairs
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,10 @@ class BindExecuteBatch:
         head, tail, execute = _template(
             self.statement, self.param_formats, count, self.result_formats, self.max_rows
         )
+        if _compiled_pairs is not None:
+            encoded = _compiled_pairs(rows, head, tail, execute, count)
+            if encoded is not None:
+                return encoded  # else a row it does not take: the loops below encode or report it
         if count <= _MAX_UNROLLED:
             try:
                 parts = _unrolled(count)(rows, head, tail + execute, len(head) + len(tail) + 4 + 4 * count)

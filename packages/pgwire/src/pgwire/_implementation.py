@@ -1,11 +1,12 @@
 """Which build of the hot path runs: a package's compiled extension, or its pure-Python reference.
 
-pgwire (``pgwire._speedups``: the DataRow walk) and pgtypes (``pgtypes._speedups``: the row and
-parameter executors) each have one optional compiled module, built with the wheel and used when
-it imports. One environment variable, ``PGASYNC_IMPL``, read once at import, chooses for all of
-them: ``python`` forces the pure builds, ``c`` demands the compiled ones and fails loudly
-(``ImportError``) when one is missing; unset or empty means "compiled where available". Any other
-value is an error, so a typo cannot silently select a build.
+pgwire (``pgwire._speedups``: the DataRow walk and the Bind/Execute pairs) and pgtypes
+(``pgtypes._speedups``: the row and parameter executors) each have one optional compiled module,
+built with the wheel and used when it imports. One environment variable, ``PGASYNC_IMPL``, read
+once at import, chooses for all of them: ``python`` forces the pure builds, ``c`` demands the
+compiled ones and fails loudly (``ImportError``) when one is missing; unset or empty means
+"compiled where available". Any other value is an error, so a typo cannot silently select a
+build.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def choose_implementation(package: str) -> tuple[Literal["c", "python"], ModuleT
 
 _chosen = choose_implementation("pgwire")
 
-#: ``"c"`` when pgwire's compiled DataRow walk runs, ``"python"`` for the pure build.
+#: ``"c"`` when pgwire's compiled twins run, ``"python"`` for the pure build.
 implementation: Final[Literal["c", "python"]] = _chosen[0]
 
 #: The compiled module, or None in the pure build.
