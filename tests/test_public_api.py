@@ -47,6 +47,7 @@ PGWIRE = [
     "CloseComplete",
     "CommandComplete",
     "CompletionRun",
+    "CopyDataRun",
     "CycleReply",
     "ConnectionClosed",
     "CopyBothResponse",

@@ -32,6 +32,7 @@ from pgwire import (
     ConnectionClosed,
     CopyBothResponse,
     CopyData,
+    CopyDataRun,
     CopyDone,
     CopyFail,
     CopyInResponse,
@@ -503,7 +504,8 @@ def test_copy_out() -> None:
     pair = ready_pair()
     pair.to_server(Query("COPY t TO STDOUT"))
     events = pair.to_client(CopyOutResponse(0, (0,)), CopyData(b"a\n"), CopyData(b"b\n"))
-    assert events == [CopyOutResponse(0, (0,)), CopyData(b"a\n"), CopyData(b"b\n")]
+    # The client asked for batch events: the two CopyData come as one run.
+    assert events == [CopyOutResponse(0, (0,)), CopyDataRun(b"a\nb\n", 2)]
     assert request_state_of(pair.client) is CycleState.COPY_OUT
     # The client sends no copy messages in COPY OUT.
     with pytest.raises(LocalProtocolError):

@@ -1,5 +1,6 @@
-"""pgwire's DataRow walk: the compiled twin (``pgwire._speedups.walk_rows``) agrees with the
-pure reference (``pgwire._framing.walk_rows``) on every input, well-formed or not."""
+"""pgwire's DataRow walk and CopyData run: the compiled twins (``pgwire._speedups.walk_rows``,
+``row_run`` and ``copy_run``) agree with the pure references (``pgwire._framing``) on every
+input, well-formed or not."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgwire import DataRow
-from pgwire._framing import MAX_BATCH_ROWS, row_run, walk_rows
+from pgwire import CommandComplete, CopyData, DataRow
+from pgwire._framing import MAX_BATCH_ROWS, copy_run, row_run, walk_rows
 
 compiled = pytest.importorskip("pgwire._speedups", reason="the pure build has no compiled walk")
 
@@ -84,3 +85,23 @@ def test_row_run_gives_ranges_for_equal_rows_and_the_walk_otherwise() -> None:
     assert (list(starts), list(ends), end) == walk_rows(equal, 0, 1 << 30, MAX_BATCH_ROWS)
     varied = messages([(b"1",), (b"22",), (b"333",)])
     assert row_run(varied, 0, 1 << 30, MAX_BATCH_ROWS) == walk_rows(varied, 0, 1 << 30, MAX_BATCH_ROWS)
+
+
+pieces = st.one_of(
+    st.binary(max_size=20).map(lambda payload: CopyData(payload).encode()),
+    st.binary(max_size=20).map(lambda payload: CopyData(payload).encode()),
+    st.just(CommandComplete("COPY 1").encode()),
+    st.tuples(st.integers(-5, 40), st.binary(max_size=8)).map(
+        lambda v: b"d" + struct.pack("!i", v[0]) + v[1]
+    ),
+)
+
+
+@given(st.lists(pieces, max_size=12), st.integers(-1, 12), st.integers(0, 30), st.integers(0, 3))
+def test_the_compiled_walk_agrees_with_the_pure_one(
+    parts: list[bytes], pos: int, limit: int, cut: int
+) -> None:
+    buffer = b"".join(parts)
+    buffer = buffer[: len(buffer) - cut] if cut <= len(buffer) else buffer
+    assert compiled.copy_run(buffer, pos, limit) == copy_run(buffer, pos, limit)
+    assert compiled.copy_run(buffer, pos, 1 << 30) == copy_run(buffer, pos, 1 << 30)

@@ -22,6 +22,7 @@ from pgwire import (
     BindExecuteBatch,
     Close,
     CommandComplete,
+    CopyData,
     DataRow,
     Describe,
     Execute,
@@ -137,6 +138,20 @@ def test_the_answer_shortcut_holds_for_an_extended_head_only() -> None:
     for state in every_state():
         head = state._cycles[0].state if state._cycles else None
         assert state.answers_leave_state() is (state.phase is Phase.READY and head is CycleState.EXTENDED)
+
+
+def test_the_copy_out_shortcut_agrees_with_the_tables() -> None:
+    # In copy-out mode a CopyData leaves the state as it is: a run of them needs no backend().
+    copying = 0
+    for state in every_state():
+        head = state._cycles[0].state if state._cycles else None
+        assert state.in_copy_out() is (state.phase is Phase.READY and head is CycleState.COPY_OUT)
+        if state.in_copy_out():
+            copying += 1
+            twin = state.copy()
+            twin.backend(CopyData)
+            assert snapshot(twin) == snapshot(state)
+    assert copying
 
 
 def answered_one_by_one(state: ProtocolState, rows: int) -> Snapshot | None:

@@ -22,6 +22,7 @@ from pgwire import (
     ClientEvent,
     CommandComplete,
     CopyData,
+    CopyDataRun,
     CopyInResponse,
     CopyOutResponse,
     ErrorResponse,
@@ -55,7 +56,7 @@ class CopyOutExchange(_Exchange[str]):
         self.response: CopyOutResponse | None = None
 
     def handle(self, event: ClientEvent) -> None:
-        if type(event) is CopyData:
+        if type(event) is CopyDataRun or type(event) is CopyData:  # a run: with batch events
             if not self.abandoned:
                 data = event.data
                 self._chunks.append(data)

@@ -25,11 +25,13 @@ from pgwire._backend import (
 )
 from pgwire._batch import BindExecuteBatch
 from pgwire._client_errors import LocalProtocolError, RemoteProtocolError
+from pgwire._copy import CopyBothResponse, CopyInResponse, CopyOutResponse
 from pgwire._dispatch import decode_backend
 from pgwire._events import (
     NEED_DATA,
     CompletionRun,
     ConnectionClosed,
+    CopyDataRun,
     CycleReply,
     DataRowBatch,
     GSSENCResponse,
@@ -49,6 +51,7 @@ ClientEvent = (
     BackendMessage
     | DataRowBatch
     | CompletionRun
+    | CopyDataRun
     | CycleReply
     | SSLResponse
     | GSSENCResponse
@@ -56,6 +59,7 @@ ClientEvent = (
 )
 
 _DATA_ROW = ord("D")
+_COPY_DATA = ord("d")
 _BIND_COMPLETE = ord("2")
 _BIND_COMPLETE_MESSAGE: Final = BindComplete()
 _BIND_COMPLETE_BYTES: Final = _BIND_COMPLETE_MESSAGE.encode()
@@ -63,6 +67,7 @@ _READY_FOR_QUERY = ord("Z")
 #: What an extended-query request may hold before its Sync (see ProtocolState.extended_request).
 _REQUEST_KINDS: Final = frozenset({Parse, Bind, Describe, Execute, Close, BindExecuteBatch})
 _SYNC_BYTES: Final = Sync().encode()
+_COPY_RESPONSES: Final = frozenset({CopyInResponse, CopyOutResponse, CopyBothResponse})
 #: The messages whose content the connection keeps (one set lookup per other message).
 _SESSION_MESSAGES: Final = frozenset(
     {ReadyForQuery, ParameterStatus, BackendKeyData, NegotiateProtocolVersion}
@@ -78,9 +83,10 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
     Args:
         max_message_size: the largest message accepted from the server, in bytes; a larger
             declared length is a :class:`RemoteProtocolError`.
-        batch_events: hand over consecutive DataRows as one :class:`DataRowBatch` and runs of
-            equal BindComplete + CommandComplete pairs as one :class:`CompletionRun`, instead
-            of one message per event (the default).
+        batch_events: hand over consecutive DataRows as one :class:`DataRowBatch`, runs of
+            equal BindComplete + CommandComplete pairs as one :class:`CompletionRun`, the
+            CopyData of a COPY OUT as one :class:`CopyDataRun` and a whole extended-query
+            answer as one :class:`CycleReply`, instead of one message per event (the default).
 
     Attributes:
         parameters: the server's run-time parameters from ParameterStatus messages.
@@ -93,6 +99,7 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
     """
 
     __slots__ = (
+        "_copying_rows",
         "backend_key",
         "batch_events",
         "parameters",
@@ -113,6 +120,10 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         self.transaction_status: TransactionStatus | None = None
         self.protocol_version = PROTOCOL_3_0
         self.unsupported_options: tuple[str, ...] = ()
+        #: The last COPY the server began was a COPY TO STDOUT (CopyOutResponse): its CopyData
+        #: are rows that may be joined; copy-both mode's (replication) stay one by one, also
+        #: once the client ended its direction.
+        self._copying_rows = False
 
     def send(self, message: FrontendMessage | BindExecuteBatch) -> bytes:
         """Check ``message`` against the protocol state and return its bytes.
@@ -218,6 +229,10 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
                         except Violation as exc:
                             raise RemoteProtocolError(str(exc)) from None
                     return _BIND_COMPLETE_MESSAGE
+            elif type_byte == _COPY_DATA and self._copying_rows and self.batch_events and state.in_copy_out():
+                run = framer._next_copy_data()
+                if run is not None:
+                    return CopyDataRun(*run)
             elif type_byte == _READY_FOR_QUERY:
                 # Once per request: six bytes, one shared message per transaction status.
                 ready = _READY_MESSAGES.get(framer._peek_bytes(6))
@@ -245,6 +260,8 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
             raise RemoteProtocolError(str(exc)) from None
         if kind in _SESSION_MESSAGES:
             self._note_session(message)
+        elif kind in _COPY_RESPONSES:
+            self._copying_rows = kind is CopyOutResponse
         return message
 
     def _note_session(self, message: BackendMessage) -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "NEED_DATA",
     "CompletionRun",
     "ConnectionClosed",
+    "CopyDataRun",
     "CycleReply",
     "DataRowBatch",
     "GSSENCResponse",
@@ -127,6 +128,24 @@ class CompletionRun:
         for _ in range(self.count):
             yield bind_complete
             yield command_complete
+
+
+@dataclass(frozen=True, slots=True)
+class CopyDataRun:
+    """``count`` consecutive CopyData messages of a COPY TO STDOUT, their payloads joined.
+
+    The server sends one CopyData per row; a COPY OUT of small rows is thousands of messages
+    per read. The client connection hands over every CopyData it finds in a row in the
+    received data (in copy-out mode only: in copy-both mode each message has a meaning of its
+    own) as one event. How many messages one event holds depends on how the data arrived.
+
+    Attributes:
+        data: the payloads, in order, as one ``bytes``.
+        count: how many messages, at least 1.
+    """
+
+    data: bytes
+    count: int
 
 
 class CycleReply:

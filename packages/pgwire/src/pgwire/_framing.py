@@ -38,6 +38,7 @@ _HEADER: Final = struct.Struct("!ci")
 _TYPED_HEADER: Final = struct.Struct("!Bi")
 _LENGTH: Final = struct.Struct("!i")
 _DATA_ROW: Final = 0x44  # 'D'
+_COPY_DATA: Final = 0x64  # 'd'
 _BIND_COMPLETE_BYTES: Final = b"2\x00\x00\x00\x04"
 _COMMAND_COMPLETE: Final = 0x43  # 'C'
 #: ReadyForQuery's type byte and length: its six bytes but the status.
@@ -316,6 +317,16 @@ class Framer:
         self._pos = end
         return DataRowBatch(buffer, starts, ends)
 
+    def _next_copy_data(self) -> tuple[bytes, int] | None:
+        """The complete CopyData messages at the read position in the current buffer, as
+        ``(payloads joined, count)``; None, consuming nothing, when the next message is not a
+        complete, well-formed CopyData (the message-by-message path then reads or reports it)."""
+        data, count, end = _copy_run(self._buffer, self._pos, self.max_message_size + 4)
+        if not count:
+            return None
+        self._pos = end
+        return data, count
+
     def _scan_cycle_reply(self) -> tuple[DataRowBatch | None, bytes, bytes, int] | None:
         """A whole extended-query answer in the current buffer, not consumed.
 
@@ -401,8 +412,31 @@ def walk_rows(buffer: bytes, pos: int, limit: int, max_rows: int) -> tuple[list[
     return starts, ends, pos
 
 
+def copy_run(buffer: bytes, pos: int, limit: int) -> tuple[bytes, int, int]:
+    """The complete CopyData messages from ``pos`` on: ``(payloads joined, count, end)``.
+
+    The run stops at another message type, an incomplete CopyData, or a length below 4 or
+    over ``limit`` (the message-by-message path then reads or reports that message); the
+    count is 0 when the first message is not such a CopyData. The compiled twin
+    (``pgwire._speedups.copy_run``) returns the same for every input.
+    """
+    unpack = _LENGTH.unpack_from
+    size = len(buffer)
+    parts: list[bytes] = []
+    append = parts.append
+    while pos >= 0 and pos + 5 <= size and buffer[pos] == _COPY_DATA:
+        length = unpack(buffer, pos + 1)[0]
+        end = pos + 1 + length
+        if length < 4 or length > limit or end > size:
+            break
+        append(buffer[pos + 5 : end])
+        pos = end
+    return b"".join(parts), len(parts), pos
+
+
 _walk: Final = walk_rows if speedups is None else speedups.walk_rows
 _row_run: Final = row_run if speedups is None else speedups.row_run
+_copy_run: Final = copy_run if speedups is None else speedups.copy_run
 
 
 def _uniform_run(

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""The compiled twins of pgwire's DataRow walk and of BindExecuteBatch's encoding.
+"""The compiled twins of pgwire's DataRow walk, its CopyData run and BindExecuteBatch's encoding.
 
 row_run(buffer, pos, limit, max_rows) is pgwire._framing.row_run: a leading run of at least two
 DataRows of equal size as two ranges, else the walk. walk_rows(buffer, pos, limit, max_rows) returns (starts, ends, end) for the complete DataRow
@@ -7,6 +7,9 @@ messages from pos on, exactly as the pure walk does: the payload offsets of each
 the walk stopped (at another message type, an incomplete DataRow, a length below 4 or over
 limit, or after max_rows rows). It never raises for the data: a faulty length only ends the walk,
 and the framer then reads or reports that message as the pure build does.
+
+copy_run(buffer, pos, limit) is pgwire._framing.copy_run: the payloads of the complete CopyData
+messages from pos on, joined, their count and where the run stopped, by the same rules.
 
 encode_pairs(rows, head, tail, execute, count) is the bytes of pgwire._batch.BindExecuteBatch's
 pairs, as its pure loops build them, or None ("not handled") when a row is not a tuple of count
@@ -68,6 +71,38 @@ def row_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows)
     if count < 2:
         return walk_rows(buffer, pos, limit, max_rows)
     return range(pos + 5, at, step), range(pos + step, at + 1, step), at
+
+
+def copy_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit):
+    """``(payloads joined, count, end)`` of the complete CopyData messages from ``pos`` on."""
+    cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
+    cdef Py_ssize_t start = pos, total = 0, count = 0, end, at
+    cdef int32_t length
+    cdef bytes out
+    cdef char *p
+    if pos < 0:
+        return b"", 0, pos
+    # First pass: where the run ends and how many bytes its payloads hold.
+    while pos + 5 <= size and data[pos] == 0x64:  # 'd'
+        length = be32(data + pos + 1)
+        end = pos + 1 + length
+        if length < 4 or length > limit or end > size:
+            break
+        total += length - 4
+        count += 1
+        pos = end
+    if count == 1:
+        return buffer[start + 5 : pos], 1, pos
+    out = PyBytes_FromStringAndSize(NULL, total)
+    p = PyBytes_AS_STRING(out)
+    at = start
+    while at < pos:
+        length = be32(data + at + 1)
+        memcpy(p, data + at + 5, length - 4)
+        p += length - 4
+        at += 1 + length
+    return out, count, pos
 
 
 cdef inline char *put32(char *p, uint32_t word) noexcept nogil:

@@ -412,6 +412,12 @@ class ProtocolState:
         cycles = self._cycles
         return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.EXTENDED
 
+    def in_copy_out(self) -> bool:
+        """Whether the oldest cycle is in copy-out mode, where CopyData leaves the state as it is
+        (the client then takes a run of them without :meth:`backend` for each)."""
+        cycles = self._cycles
+        return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.COPY_OUT
+
     def extended_reply(self) -> bool:
         """The shortcut for a whole extended-query answer: BindComplete, DataRows,
         CommandComplete, then ReadyForQuery.
