@@ -58,6 +58,7 @@ from pgwire import (
     ParseComplete,
     PasswordMessage,
     Phase,
+    PortalSuspended,
     Query,
     ReadyForQuery,
     RemoteProtocolError,
@@ -104,7 +105,8 @@ def drain(connection: ClientConnection | ServerConnection) -> list[ClientEvent |
             events.append(BindComplete())
             if event.rows is not None:
                 events.append(event.rows)
-            events += [CommandComplete(event.tag), ReadyForQuery(event.status)]
+            events += [PortalSuspended() if event.suspended else CommandComplete(event.tag)]
+            events.append(ReadyForQuery(event.status))
         else:
             events.append(event)
     return events if event is NEED_DATA else [*events, event]

@@ -21,6 +21,7 @@ from pgwire import (
     DataRowBatch,
     Execute,
     Flush,
+    PortalSuspended,
     ReadyForQuery,
     RemoteProtocolError,
     Sync,
@@ -94,6 +95,32 @@ def test_an_answer_without_rows() -> None:
     (event,) = events_of(client, [encoded(answer)])
     assert isinstance(event, CycleReply) and event.rows is None and event.tag == "INSERT 0 1"
     assert list(event.messages()) == answer
+
+
+SUSPENDED: list[BackendMessage] = [
+    BindComplete(),
+    ROWS[0],
+    PortalSuspended(),
+    ReadyForQuery(TransactionStatus.IDLE),
+]
+
+
+def test_a_suspended_portal_is_one_event_too() -> None:
+    # fetchrow's Execute asks for one row: the portal is suspended, not completed.
+    (event,) = events_of(requested(), [encoded(SUSPENDED)])
+    assert isinstance(event, CycleReply) and event.suspended and event.tag == ""
+    assert event.rows is not None and list(event.rows.rows()) == [ROWS[0].values]
+    assert list(event.messages()) == SUSPENDED
+    assert repr(event) == "<CycleReply rows=1 suspended status=IDLE>"
+    empty = [BindComplete(), PortalSuspended(), ReadyForQuery(TransactionStatus.IDLE)]
+    (event,) = events_of(requested(), [encoded(empty)])
+    assert isinstance(event, CycleReply) and event.suspended and event.rows is None
+
+
+@pytest.mark.parametrize("cut", range(1, len(encoded(SUSPENDED))))
+def test_a_suspended_answer_cut_in_two_gives_the_same_messages(cut: int) -> None:
+    data = encoded(SUSPENDED)
+    assert as_messages(events_of(requested(), [data[:cut], data[cut:]])) == SUSPENDED
 
 
 @pytest.mark.parametrize("cut", range(1, len(encoded(ANSWER))))

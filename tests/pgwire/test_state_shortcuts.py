@@ -29,12 +29,13 @@ from pgwire import (
     Flush,
     Parse,
     Phase,
+    PortalSuspended,
     Query,
     ReadyForQuery,
     Sync,
     TransactionStatus,
 )
-from pgwire._message import FrontendMessage
+from pgwire._message import BackendMessage, FrontendMessage
 from pgwire._states import EXTENDED_ANSWERS, CycleKind, CycleState, ProtocolState, Violation, _Cycle
 from tests.pgwire.test_states import ready_client
 
@@ -154,12 +155,13 @@ def test_the_copy_out_shortcut_agrees_with_the_tables() -> None:
     assert copying
 
 
-def answered_one_by_one(state: ProtocolState, rows: int) -> Snapshot | None:
-    """The state after backend() of BindComplete, ``rows`` DataRows, CommandComplete and
-    ReadyForQuery, or None if the table refuses one."""
+def answered_one_by_one(state: ProtocolState, case: tuple[int, type[BackendMessage]]) -> Snapshot | None:
+    """The state after backend() of BindComplete, ``rows`` DataRows, the end (CommandComplete
+    or PortalSuspended) and ReadyForQuery, or None if the table refuses one."""
+    rows, end = case
     twin = state.copy()
     try:
-        for kind in (BindComplete, *[DataRow] * rows, CommandComplete, ReadyForQuery):
+        for kind in (BindComplete, *[DataRow] * rows, end, ReadyForQuery):
             twin.backend(kind)
     except Violation:
         return None
@@ -167,7 +169,8 @@ def answered_one_by_one(state: ProtocolState, rows: int) -> Snapshot | None:
 
 
 def test_the_reply_shortcut_agrees_with_the_tables() -> None:
-    check_shortcut_against_tables(ProtocolState.extended_reply, (0, 1, 3), answered_one_by_one)
+    cases = [(rows, end) for rows in (0, 1, 3) for end in (CommandComplete, PortalSuspended)]
+    check_shortcut_against_tables(ProtocolState.extended_reply, cases, answered_one_by_one)
 
 
 def test_the_reply_shortcut_applies_to_a_synced_extended_head_only() -> None:

@@ -175,8 +175,11 @@ class ExecuteExchange(_Exchange[Executed]):
                         decoder.decode_batch(rows, executed.rows)
                     except Exception as error:
                         self._local_error(error)
-            executed.status = event.tag
-            executed.completed += 1
+            if event.suspended:
+                executed.suspended = True
+            else:
+                executed.status = event.tag
+                executed.completed += 1
             self._finish(executed)
         elif type(event) is DataRowBatch:
             decoder = self.decoder

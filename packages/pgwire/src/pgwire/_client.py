@@ -286,12 +286,13 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         ready = _READY_MESSAGES.get(ready_bytes)
         if ready is None:
             return None  # message by message: the decoder says what is wrong
-        tag = CommandComplete.decode(payload).tag  # a malformed one raises as it would there
+        # A malformed CommandComplete raises as it would message by message.
+        tag = "" if payload is None else CommandComplete.decode(payload).tag
         if not self._state.extended_reply():
             return None  # message by message: the state machine says what is wrong
         framer._consume_to(end)
         self.transaction_status = ready.status
-        return CycleReply(rows, tag, ready.status)
+        return CycleReply(rows, tag, ready.status, payload is None)
 
     def _completion_run(self, payload: bytes, count: int) -> CompletionRun:
         """Check ``count`` BindComplete + CommandComplete pairs against the state machine."""

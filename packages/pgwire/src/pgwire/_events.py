@@ -11,7 +11,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from pgwire._backend import BindComplete, CommandComplete, DataRow, ReadyForQuery, TransactionStatus
+from pgwire._backend import (
+    BindComplete,
+    CommandComplete,
+    DataRow,
+    PortalSuspended,
+    ReadyForQuery,
+    TransactionStatus,
+)
 from pgwire._rows import parse_data_row
 
 __all__ = [
@@ -149,32 +156,41 @@ class CopyDataRun:
 
 
 class CycleReply:
-    """The whole answer to one extended-query request that executes one portal to completion.
+    """The whole answer to one extended-query request that executes one portal.
 
-    BindComplete, the DataRows (if any), ``CommandComplete(tag)`` and ``ReadyForQuery(status)``,
-    as one event: what most queries of a driver get back, and often in a single read. The
-    client connection hands such an answer over whole when it arrived in one buffer and
-    nothing follows it; :meth:`messages` gives the messages one by one.
+    BindComplete, the DataRows (if any), ``CommandComplete(tag)`` (or PortalSuspended, when
+    the Execute's row limit was reached: ``fetchrow`` asks for one row) and
+    ``ReadyForQuery(status)``, as one event: what most queries of a driver get back, and often
+    in a single read. The client connection hands such an answer over whole when it arrived in
+    one buffer and nothing follows it; :meth:`messages` gives the messages one by one.
 
     Attributes:
         rows: the rows as a :class:`DataRowBatch`, or None when the portal returned none.
-        tag: the CommandComplete tag (``SELECT 1``).
+        tag: the CommandComplete tag (``SELECT 1``); ``""`` when suspended.
         status: the ReadyForQuery transaction status.
+        suspended: the portal was suspended (PortalSuspended in place of CommandComplete).
     """
 
-    __slots__ = ("rows", "status", "tag")
+    __slots__ = ("rows", "status", "suspended", "tag")
 
-    def __init__(self, rows: DataRowBatch | None, tag: str, status: TransactionStatus) -> None:
+    def __init__(
+        self, rows: DataRowBatch | None, tag: str, status: TransactionStatus, suspended: bool = False
+    ) -> None:
         self.rows = rows
         self.tag = tag
         self.status = status
+        self.suspended = suspended
 
     def __repr__(self) -> str:
         rows = 0 if self.rows is None else len(self.rows)
-        return f"<CycleReply rows={rows} tag={self.tag!r} status={self.status.name}>"
+        end = "suspended" if self.suspended else f"tag={self.tag!r}"
+        return f"<CycleReply rows={rows} {end} status={self.status.name}>"
 
-    def messages(self) -> Iterator[BindComplete | DataRow | CommandComplete | ReadyForQuery]:
-        """The answer as messages: BindComplete, each DataRow, CommandComplete, ReadyForQuery.
+    def messages(
+        self,
+    ) -> Iterator[BindComplete | DataRow | CommandComplete | PortalSuspended | ReadyForQuery]:
+        """The answer as messages: BindComplete, each DataRow, CommandComplete (or
+        PortalSuspended), ReadyForQuery.
 
         Raises:
             RemoteProtocolError: a row's column lengths do not fit its message.
@@ -183,5 +199,5 @@ class CycleReply:
         if self.rows is not None:
             for values in self.rows.rows():
                 yield DataRow(values)
-        yield CommandComplete(self.tag)
+        yield PortalSuspended() if self.suspended else CommandComplete(self.tag)
         yield ReadyForQuery(self.status)

@@ -41,6 +41,7 @@ _DATA_ROW: Final = 0x44  # 'D'
 _COPY_DATA: Final = 0x64  # 'd'
 _BIND_COMPLETE_BYTES: Final = b"2\x00\x00\x00\x04"
 _COMMAND_COMPLETE: Final = 0x43  # 'C'
+_PORTAL_SUSPENDED_BYTES: Final = b"s\x00\x00\x00\x04"
 #: ReadyForQuery's type byte and length: its six bytes but the status.
 _READY_HEADER: Final = b"Z\x00\x00\x00\x05"
 
@@ -327,14 +328,15 @@ class Framer:
         self._pos = end
         return data, count
 
-    def _scan_cycle_reply(self) -> tuple[DataRowBatch | None, bytes, bytes, int] | None:
+    def _scan_cycle_reply(self) -> tuple[DataRowBatch | None, bytes | None, bytes, int] | None:
         """A whole extended-query answer in the current buffer, not consumed.
 
-        At the read position: BindComplete, any DataRows, CommandComplete, and a six-byte
-        ReadyForQuery, all complete, and nothing after them (the answer to one request that
-        one read brought). Returns ``(rows, CommandComplete payload, ReadyForQuery bytes,
-        end)``; ``_consume_to(end)`` takes it. None otherwise: the messages are then read one
-        by one, and any fault in them is reported there.
+        At the read position: BindComplete, any DataRows, CommandComplete or PortalSuspended,
+        and a six-byte ReadyForQuery, all complete, and nothing after them (the answer to one
+        request that one read brought). Returns ``(rows, CommandComplete payload or None for
+        PortalSuspended, ReadyForQuery bytes, end)``; ``_consume_to(end)`` takes it. None
+        otherwise: the messages are then read one by one, and any fault in them is reported
+        there.
         """
         buffer = self._buffer
         size = len(buffer)
@@ -350,6 +352,8 @@ class Framer:
             if not starts:
                 return None
             rows = DataRowBatch(buffer, starts, ends)
+        if pos == size - 11 and buffer[pos : pos + 5] == _PORTAL_SUSPENDED_BYTES:
+            return rows, None, buffer[pos + 5 :], size
         if pos > size - 11 or buffer[pos] != _COMMAND_COMPLETE:
             return None  # (11: CommandComplete's header and ReadyForQuery)
         end = pos + 1 + _LENGTH.unpack_from(buffer, pos + 1)[0]
