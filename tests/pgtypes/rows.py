@@ -7,7 +7,7 @@ hands rows over; ``reference`` is the model every decoder path is checked agains
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,6 +21,7 @@ __all__ = [
     "batch",
     "codec",
     "col",
+    "fails_once",
     "length",
     "payload",
     "raw_row",
@@ -93,3 +94,17 @@ def shape(values: Sequence[Any]) -> list[tuple[type, str]]:
 def reference(codecs: Sequence[Codec], raw: Sequence[bytes | None]) -> list[Any]:
     """The reference model: each value decoded on its own by its column's codec."""
     return [None if data is None else item.decode(data) for item, data in zip(codecs, raw, strict=True)]
+
+
+def fails_once(then: Callable[[Any], Any]) -> tuple[Callable[[Any], Any], list[Any]]:
+    """A codec function that raises ``ValueError("first call fails")`` on its first call and
+    answers ``then(value)`` afterwards, with the list of the values it was called with."""
+    calls: list[Any] = []
+
+    def flaky(value: Any) -> Any:
+        calls.append(value)
+        if len(calls) == 1:
+            raise ValueError("first call fails")
+        return then(value)
+
+    return flaky, calls

@@ -34,6 +34,7 @@ from pgwire.exceptions import (
     UnsupportedClientFeatureError,
 )
 from tests.pgtypes.live import TypeSession
+from tests.pgtypes.rows import fails_once
 
 REGISTRY = TypeRegistry.default()
 
@@ -405,14 +406,7 @@ def test_server_style_errors_from_a_codec_pass_through() -> None:
 
 
 def test_a_codec_that_fails_only_once_is_still_reported() -> None:
-    calls: list[object] = []
-
-    def flaky(value: object) -> bytes:
-        calls.append(value)
-        if len(calls) == 1:
-            raise ValueError("first call fails")
-        return b"ok"
-
+    flaky, calls = fails_once(lambda value: b"ok")
     error = encode_error(ParameterEncoder([custom(flaky)]), ["happy"])
     assert str(error) == "invalid input for query arguments: first call fails"
     assert isinstance(error.__cause__, ValueError)

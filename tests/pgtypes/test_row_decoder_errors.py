@@ -17,7 +17,7 @@ import pytest
 
 from pgtypes import BINARY, TEXT, Codec, Record, RowDecoder
 from pgwire.exceptions import DataError, OutdatedSchemaCacheError, RemoteProtocolError
-from tests.pgtypes.rows import NULL, batch, codec, col, length, payload, raw_row
+from tests.pgtypes.rows import NULL, batch, codec, col, fails_once, length, payload, raw_row
 
 # -- malformed rows ----------------------------------------------------------------------------
 
@@ -240,6 +240,20 @@ def test_long_data_is_cut_in_the_message() -> None:
 def test_a_user_codec_raising_index_or_struct_errors_gives_data_error(error: type[Exception]) -> None:
     decoder = RowDecoder(["id", "feeling"], [codec(23), failing("out of range", error)])
     assert str(decode_error(decoder, [I4, b"happy"])).startswith("cannot decode column 2 ('feeling'")
+
+
+def test_a_codec_that_fails_only_once_is_still_reported() -> None:
+    # The pure build's generated loop saw the error; the general loop, run to name the column,
+    # finds none: the error is raised all the same, and no row of the batch is returned.
+    flaky, calls = fails_once(bytes.decode)
+    mood = Codec(50001, "mood", TEXT, lambda value: b"", flaky, schema="public")
+    decoder = RowDecoder(["id", "feeling"], [codec(23), mood])
+    decoder._compiled = None  # the private switch to the pure executor
+    assert decoder._loop is not None
+    out: list[Record] = []
+    with pytest.raises(DataError, match=r"^cannot decode a row: first call fails$") as caught:
+        decoder.decode_batch(batch([payload([I4, b"happy"]), payload([I4, b"glad"])]), out)
+    assert isinstance(caught.value.__cause__, ValueError) and out == [] and len(calls) == 3
 
 
 def test_the_rows_before_a_bad_value_are_kept_in_out() -> None:

@@ -222,8 +222,14 @@ class RowDecoder:
                 return
             except (RemoteProtocolError, OutdatedSchemaCacheError):
                 raise
-            except Exception:  # a value its codec refused: the general loop names the column
+            except Exception as error:
+                # A value its codec refused: the general loop runs only to name the column.
+                # Never swallowed: should it find nothing wrong (a codec that failed once),
+                # the fast loop's error stands.
                 del out[mark:]
+                self._decode_general(buffer, starts, ends, out)
+                del out[mark:]
+                raise data_error(f"cannot decode a row: {error}") from error
         self._decode_general(buffer, starts, ends, out)
 
     def _decode_compiled(
