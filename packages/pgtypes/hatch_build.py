@@ -42,13 +42,15 @@ class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchl
         try:
             built = _compile(root, package, scratch)
         except Exception as error:  # any failure to compile leaves the pure build, said loudly
+            if version == "editable":
+                # An extension built earlier would go on running in place of these sources.
+                _remove_built(root / "src" / package)
             self._pure(package, f"{type(error).__name__}: {error}")
             shutil.rmtree(scratch, ignore_errors=True)
             return
         target = root / "src" / package / built.name
         if version == "editable":
-            for stale in [*target.parent.glob("_speedups.*.so"), *target.parent.glob("_speedups.*.pyd")]:
-                stale.unlink()
+            _remove_built(root / "src" / package)
             shutil.copy2(built, target)
             shutil.rmtree(scratch, ignore_errors=True)
         else:
@@ -71,6 +73,12 @@ class SpeedupsBuildHook(BuildHookInterface):  # type: ignore[type-arg]  # hatchl
         )
         self.app.display_warning(message)
         warnings.warn(message, stacklevel=1)
+
+
+def _remove_built(directory: Path) -> None:
+    """Remove the compiled extension an earlier editable build placed in ``directory``."""
+    for built in [*directory.glob("_speedups.*.so"), *directory.glob("_speedups.*.pyd")]:
+        built.unlink()
 
 
 def _compile(root: Path, package: str, scratch: Path) -> Path:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import struct
 from collections.abc import Iterator, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +55,12 @@ ACCEPTED: dict[int, st.SearchStrategy[Any]] = {
     17: st.binary(max_size=16),  # bytea
     1700: st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-(10**9), max_value=10**9),
     1082: st.dates(),  # date
-    1184: st.datetimes(timezones=st.just(UTC)).map(lambda value: value.replace(fold=0)),  # timestamptz
+    # timestamptz; not the extremes, which are +/-infinity and decode naive (as in asyncpg).
+    1184: st.datetimes(
+        min_value=datetime.min + timedelta(microseconds=1),
+        max_value=datetime.max - timedelta(microseconds=1),
+        timezones=st.just(UTC),
+    ).map(lambda value: value.replace(fold=0)),
     2950: st.uuids(),  # uuid
     1007: st.lists(st.none() | _INT4, max_size=4),  # int4[]
 }

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from functools import partial
 from typing import Final
 
 from pgtypes._codec import Codec, data_error
@@ -32,6 +33,7 @@ from pgtypes._copy_format import (
     column_list,
 )
 from pgtypes._copy_scan import Scanner, build_scanner
+from pgtypes._implementation import speedups
 from pgtypes._record import Record
 from pgtypes._registry import TypeRegistry
 from pgtypes._row_decoder import RowDecoder
@@ -111,8 +113,11 @@ class CopyRecordDecoder:
         self.codecs = self._row_decoder.codecs
         self.record_class = record_class
         self._count = len(codecs)
-        self._scan_common: Scanner = build_scanner(
-            [struct.calcsize("!" + codec.fixed) if codec.fixed else 0 for codec in codecs]
+        # The compiled build walks the tuples in C (the row executor checks their lengths).
+        self._scan_common: Scanner = (
+            build_scanner([struct.calcsize("!" + codec.fixed) if codec.fixed else 0 for codec in codecs])
+            if speedups is None
+            else partial(speedups.scan_copy_tuples, len(codecs))
         )
         # Chunks not yet decoded (the start of an incomplete header or tuple, then what came
         # after it), their total length, and how many bytes the incomplete part needs at

@@ -12,6 +12,8 @@ the codec states about itself:
 - a codec whose decode is ``bytes.decode`` (text, varchar, name, bpchar, json text, enums,
   every text-format fallback): strict UTF-8 decoding in C;
 - a codec whose decode is ``bytes`` (binary bytea): the bytes copied in C;
+- a codec whose decode is :func:`pgtypes._numeric.decode_numeric_binary` (binary numeric): a
+  finite non-zero value read in C into the same ``Decimal``, any other value passed to it;
 - a binary array codec of such an element: a one-dimensional array read in C, any other array
   value (several dimensions, a wrong element type) passed to the array codec's own decode;
 - anything else (:data:`CALL`): the codec's decode function, called on the value's bytes.
@@ -29,8 +31,9 @@ from collections.abc import Sequence
 from typing import Final
 
 from pgtypes._codec import BINARY, Codec
+from pgtypes._numeric import decode_numeric_binary
 
-__all__ = ["CALL", "FIXED_CODES", "RowPlan", "column_code", "row_plan"]
+__all__ = ["CALL", "FIXED_CODES", "NUMERIC", "RowPlan", "column_code", "row_plan"]
 
 #: The plan code of a column decoded by calling its codec's decode function.
 CALL: Final = ord("*")
@@ -38,6 +41,8 @@ CALL: Final = ord("*")
 UTF8: Final = ord("s")
 #: A column whose bytes are the value.
 BYTES: Final = ord("y")
+#: A binary numeric, read into a ``Decimal`` (not an array element code).
+NUMERIC: Final = ord("n")
 #: A one-dimensional binary array; its element's code is in the plan's element codes.
 ARRAY: Final = ord("a")
 #: The ``struct`` characters of fixed-width binary values the compiled executor reads itself.
@@ -51,7 +56,7 @@ class RowPlan:
 
     Attributes:
         codes: one byte per column (a struct character from :data:`FIXED_CODES`,
-            :data:`UTF8`, :data:`BYTES`, :data:`ARRAY` or :data:`CALL`).
+            :data:`UTF8`, :data:`BYTES`, :data:`NUMERIC`, :data:`ARRAY` or :data:`CALL`).
         element_codes: per column, the element's code for an :data:`ARRAY` column, else 0.
         element_oids: per column, the element type OID for an :data:`ARRAY` column, else 0.
         decoders: each column's decode function (called for :data:`CALL` columns and for array
@@ -84,7 +89,7 @@ def column_code(codec: Codec) -> tuple[int, int]:
     element = codec.element
     if codec.kind == "array" and codec.format == BINARY and element is not None:
         element_code = _scalar_code(element)
-        if element_code != CALL and element.format == BINARY:
+        if element_code not in (CALL, NUMERIC) and element.format == BINARY:
             return ARRAY, element_code
     return CALL, 0
 
@@ -103,4 +108,6 @@ def _scalar_code(codec: Codec) -> int:
         return UTF8
     if codec.decode is bytes:
         return BYTES
+    if codec.decode is decode_numeric_binary:
+        return NUMERIC
     return CALL

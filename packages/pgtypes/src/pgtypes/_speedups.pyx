@@ -8,6 +8,9 @@ decode (len(starts) when it decoded them all). A row it does not decode complete
 count, lengths that do not add up, invalid UTF-8, a decode function that raised) is left for the
 pure executor, which decodes it or raises the error that names what is wrong: this module never
 raises for the data, and never appends a row it did not finish.
+
+encode_many and copy_rows encode executemany arguments and binary COPY rows by the parameter
+plan; scan_copy_tuples finds where the tuples of binary COPY data end, for the COPY decoder.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -20,10 +23,13 @@ from cpython.long cimport (
     PyLong_FromUnsignedLong,
     PyLong_FromUnsignedLongLong,
 )
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport Py_INCREF, PyObject
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
+
+from decimal import Decimal
 
 cdef extern from *:
     """
@@ -64,6 +70,81 @@ cdef inline Py_ssize_t width(unsigned char code) noexcept nogil:
     if code == b'q' or code == b'Q' or code == b'd':
         return 8
     return -1
+
+cdef object numeric_value(const unsigned char *p, Py_ssize_t length):
+    """A binary numeric (numeric_send) as pgtypes._numeric.decode_numeric_binary gives it, for a
+    finite non-zero value with valid digits; None for anything else (its codec decodes that).
+
+    The digits are written out as text with the display scale as exponent, which Decimal reads
+    (the same text the pure decoder builds).
+    """
+    cdef Py_ssize_t count, index, at, shift, size, kept
+    cdef int weight
+    cdef unsigned int sign, scale, digit
+    cdef char small[256]
+    cdef char *text
+    if length < 8:
+        return None
+    count = be16(p)
+    weight = <int16_t>be16(p + 2)
+    sign = be16(p + 4)
+    scale = be16(p + 6)
+    if count == 0 or length != 8 + 2 * count or (sign != 0 and sign != 0x4000) or scale > 16383:
+        return None
+    # Make the last digit the one at position -scale (see the pure decoder).
+    shift = 4 * (weight - count + 1) + scale
+    size = 1 + 4 * count + (shift if shift > 0 else 0) + 7  # sign, digits, zeros, "E-", scale
+    if size <= 256:
+        text = small
+    else:
+        text = <char *>PyMem_Malloc(size)
+        if text == NULL:
+            raise MemoryError()
+    try:
+        at = 0
+        if sign == 0x4000:
+            text[0] = 45  # '-'
+            at = 1
+        for index in range(count):
+            digit = be16(p + 8 + 2 * index)
+            if digit > 9999:
+                return None
+            text[at] = <char>(48 + digit // 1000)
+            text[at + 1] = <char>(48 + digit // 100 % 10)
+            text[at + 2] = <char>(48 + digit // 10 % 10)
+            text[at + 3] = <char>(48 + digit % 10)
+            at += 4
+        if shift > 0:
+            memset(text + at, 48, shift)
+            at += shift
+        elif shift < 0:
+            kept = 4 * count + shift
+            at = (1 if sign == 0x4000 else 0) + (kept if kept > 0 else 0)
+            if kept <= 0:
+                text[at] = 48  # every digit is past the display scale: "0"
+                at += 1
+        text[at] = 69  # 'E'
+        text[at + 1] = 45  # '-'
+        at += 2
+        if scale >= 10000:
+            text[at] = <char>(48 + scale // 10000)
+            at += 1
+        if scale >= 1000:
+            text[at] = <char>(48 + scale // 1000 % 10)
+            at += 1
+        if scale >= 100:
+            text[at] = <char>(48 + scale // 100 % 10)
+            at += 1
+        if scale >= 10:
+            text[at] = <char>(48 + scale // 10 % 10)
+            at += 1
+        text[at] = <char>(48 + scale % 10)
+        at += 1
+        return Decimal(PyUnicode_DecodeASCII(text, at, NULL))
+    finally:
+        if text != &small[0]:
+            PyMem_Free(text)
+
 
 cdef object fixed_value(unsigned char code, const unsigned char *p):
     """The value of a fixed-width binary field, as struct.unpack('!' + code) gives it."""
@@ -240,6 +321,13 @@ def decode_rows(object plan, object record_class, bytes buffer, object starts, o
                     value = decoders[column](buffer[pos : pos + length])
                 except Exception:
                     return row  # the pure executor decodes the row again and raises its error
+            elif code == b'n':
+                value = numeric_value(data + pos, length)
+                if value is None:  # NaN, an infinity, zero, or malformed: as its codec says
+                    try:
+                        value = decoders[column](buffer[pos : pos + length])
+                    except Exception:
+                        return row
             elif code == b'a':
                 element_oid = <uint32_t>element_oids[column]
                 try:
@@ -453,3 +541,41 @@ def copy_rows(object plan, object rows, list pieces, Py_ssize_t size, Py_ssize_t
         if size >= limit:
             return full, size
     return done, size
+
+
+def scan_copy_tuples(Py_ssize_t columns, bytes buffer, Py_ssize_t position, Py_ssize_t size,
+                     list starts, list ends):
+    """Where each complete binary COPY tuple of ``columns`` fields from ``position`` on starts
+    and ends, appended to ``starts`` and ``ends``; returns where the first other one starts.
+
+    The twin of pgtypes._copy_scan's scanners: it stops at the trailer, a tuple with another
+    field count, a length below -1 or a tuple that runs past ``size``, and leaves that one to
+    the decoder's own walk, which reports it. Fixed-width lengths are not checked here: the row
+    executor checks every length, and hands a row it does not take to the reference.
+    """
+    cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
+    cdef Py_ssize_t at, column
+    cdef int32_t length
+    if size > PyBytes_GET_SIZE(buffer):
+        size = PyBytes_GET_SIZE(buffer)
+    if position < 0:
+        return position
+    while True:
+        at = position
+        if at + 2 > size or <int16_t>be16(data + at) != columns:
+            return position
+        at += 2
+        for column in range(columns):
+            if at + 4 > size:
+                return position
+            length = <int32_t>be32(data + at)
+            at += 4
+            if length > 0:
+                if length > size - at:
+                    return position
+                at += length
+            elif length < -1:
+                return position
+        PyList_Append(starts, position)
+        PyList_Append(ends, at)
+        position = at
