@@ -140,6 +140,27 @@ def test_pipelined_answers_go_message_by_message_until_the_last() -> None:
     assert client.pending_requests == 0
 
 
+def test_is_drained_says_when_next_event_would_need_data() -> None:
+    client = requested()
+    assert client.is_drained()
+    data = encoded(ANSWER)
+    client.receive_data(data[:7])
+    assert not client.is_drained()  # a BindComplete and part of a DataRow
+    client.receive_data(data[7:])
+    assert not client.is_drained()
+    events: list[ClientEvent] = []
+    while not client.is_drained():
+        event = client.next_event()
+        assert event is not NEED_DATA
+        events.append(event)
+    assert as_messages(events) == ANSWER and client.next_event() is NEED_DATA
+    client = requested()
+    client.receive_data(data)
+    assert isinstance(client.next_event(), CycleReply) and client.is_drained()
+    client.receive_data(b"")  # the end of the stream: next_event has ConnectionClosed to give
+    assert not client.is_drained()
+
+
 def test_without_batch_events_every_message_is_an_event() -> None:
     events = events_of(requested(batch=False), [encoded(ANSWER)])
     assert events == ANSWER

@@ -147,6 +147,8 @@ class WireProtocol(asyncio.Protocol):
                     exchange.handle(event)
                     if exchange.finished and self.exchange is exchange:
                         self.exchange = None
+                        if wire.is_drained():
+                            break  # the answer ended the read: nothing more to ask for
                 else:
                     self._dispatch(event)
         except pgwire.ProtocolError as error:

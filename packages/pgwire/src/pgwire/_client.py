@@ -43,7 +43,7 @@ from pgwire._frontend import Bind, Close, Describe, Execute, Parse, Sync
 from pgwire._message import BackendMessage, FrontendMessage
 from pgwire._role import ProtocolRole
 from pgwire._startup import PROTOCOL_3_0, StartupMessage
-from pgwire._states import Phase, Violation
+from pgwire._states import _READY, Phase, Violation
 
 __all__ = ["ClientConnection", "ClientEvent"]
 
@@ -75,6 +75,24 @@ _SESSION_MESSAGES: Final = frozenset(
 _READY_MESSAGES: Final = {
     message.encode(): message for message in (ReadyForQuery(status) for status in TransactionStatus)
 }
+
+
+#: CommandComplete payloads already decoded, and their tags (bounded: cleared when full).
+_TAGS: Final[dict[bytes, str]] = {}
+_MAX_TAGS: Final = 512
+
+
+def _decode_tag(payload: bytes) -> str:
+    """The tag of a CommandComplete payload, remembered in :data:`_TAGS`.
+
+    Raises:
+        RemoteProtocolError: a malformed payload, as message by message.
+    """
+    tag = CommandComplete.decode(payload).tag
+    if len(_TAGS) >= _MAX_TAGS:
+        _TAGS.clear()
+    _TAGS[payload] = tag
+    return tag
 
 
 class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEvent]):
@@ -200,7 +218,7 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         framer = self._framer
         state = self._state
         phase = state.phase
-        if phase is Phase.READY:
+        if phase is _READY:
             type_byte = framer._peek_type()
             if type_byte is None and not framer.eof:
                 return NEED_DATA
@@ -286,8 +304,11 @@ class ClientConnection(ProtocolRole[FrontendMessage | BindExecuteBatch, ClientEv
         ready = _READY_MESSAGES.get(ready_bytes)
         if ready is None:
             return None  # message by message: the decoder says what is wrong
-        # A malformed CommandComplete raises as it would message by message.
-        tag = "" if payload is None else CommandComplete.decode(payload).tag
+        if payload is None:
+            tag = ""
+        else:
+            known = _TAGS.get(payload)  # a statement's tag repeats: decoded once
+            tag = known if known is not None else _decode_tag(payload)
         if not self._state.extended_reply():
             return None  # message by message: the state machine says what is wrong
         framer._consume_to(end)

@@ -107,6 +107,12 @@ class ProtocolRole(abc.ABC, Generic[SendT, EventT]):
         """Feed bytes received from the peer; ``b""`` means the peer closed the stream."""
         self._framer.receive_data(data)
 
+    def is_drained(self) -> bool:
+        """Whether every byte received so far has been consumed (and the stream goes on), so
+        that :meth:`next_event` would return :data:`NEED_DATA`: a cheaper test than asking."""
+        framer = self._framer
+        return framer._pos == len(framer._buffer) and not framer._pending and not framer._eof
+
     def next_event(self) -> EventT | NeedData:
         """The next event, or :data:`NEED_DATA` when more bytes are needed.
 

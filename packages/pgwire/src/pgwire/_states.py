@@ -149,6 +149,13 @@ _BASE_STATE: Final = {
 
 P = Phase
 S = CycleState
+
+# The members the per-query shortcuts compare with, as module constants: an enum member is an
+# attribute lookup through the enum's metaclass, several times a plain name's cost.
+_READY: Final = Phase.READY
+_EXTENDED_KIND: Final = CycleKind.EXTENDED
+_EXTENDED_STATE: Final = CycleState.EXTENDED
+_COPY_OUT_STATE: Final = CycleState.COPY_OUT
 PhaseTable = dict[tuple[Phase, type[Message]], Phase]
 CycleTable = dict[tuple[CycleState, type[Message]], CycleState]
 
@@ -280,7 +287,7 @@ class Violation(Exception):
 class _Cycle:
     __slots__ = ("kind", "open", "state")
 
-    def __init__(self, kind: CycleKind, state: CycleState, *, open: bool) -> None:
+    def __init__(self, kind: CycleKind, state: CycleState, open: bool) -> None:
         self.kind = kind
         self.state = state
         #: An extended batch stays open until its Sync is sent.
@@ -341,7 +348,7 @@ class ProtocolState:
     def frontend(self, kind: type[FrontendMessage]) -> None:
         """Apply a frontend message, given by its class."""
         phase = self.phase
-        if phase is not Phase.READY:
+        if phase is not _READY:
             following = FRONTEND_PHASE.get((phase, kind))
             if following is None:
                 raise Violation(f"{_describe(kind)} is not allowed in phase {phase.value!r}")
@@ -356,7 +363,7 @@ class ProtocolState:
             )
         if kind in EXTENDED_MESSAGES:
             if kind is not Flush and not (cycles and cycles[-1].open):
-                cycles.append(_Cycle(CycleKind.EXTENDED, CycleState.EXTENDED, open=True))
+                cycles.append(_Cycle(_EXTENDED_KIND, _EXTENDED_STATE, True))
         elif kind is Sync:
             if cycles and cycles[0].state in (CycleState.COPY_IN, CycleState.COPY_BOTH):
                 # The server ignores Sync and Flush in copy-in mode ("COPY Operations").
@@ -364,7 +371,7 @@ class ProtocolState:
             if cycles and cycles[-1].open:
                 cycles[-1].open = False
             else:
-                cycles.append(_Cycle(CycleKind.EXTENDED, CycleState.EXTENDED, open=False))
+                cycles.append(_Cycle(_EXTENDED_KIND, _EXTENDED_STATE, False))
         elif kind is Query or kind is FunctionCall:
             if cycles and cycles[-1].open:
                 raise Violation(
@@ -393,12 +400,12 @@ class ProtocolState:
         the messages then go through :meth:`frontend` one by one.
         """
         cycles = self._cycles
-        if self.phase is not Phase.READY or (cycles and cycles[0].state in _COPY_IN_STATES):
+        if self.phase is not _READY or (cycles and cycles[0].state in _COPY_IN_STATES):
             return False
         if cycles and cycles[-1].open:
             cycles[-1].open = False
         else:
-            cycles.append(_Cycle(CycleKind.EXTENDED, CycleState.EXTENDED, open=False))
+            cycles.append(_Cycle(_EXTENDED_KIND, _EXTENDED_STATE, False))
         return True
 
     def answers_leave_state(self) -> bool:
@@ -410,13 +417,13 @@ class ProtocolState:
         so the client skips :meth:`backend` for them.
         """
         cycles = self._cycles
-        return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.EXTENDED
+        return self.phase is _READY and bool(cycles) and cycles[0].state is _EXTENDED_STATE
 
     def in_copy_out(self) -> bool:
         """Whether the oldest cycle is in copy-out mode, where CopyData leaves the state as it is
         (the client then takes a run of them without :meth:`backend` for each)."""
         cycles = self._cycles
-        return self.phase is Phase.READY and bool(cycles) and cycles[0].state is CycleState.COPY_OUT
+        return self.phase is _READY and bool(cycles) and cycles[0].state is _COPY_OUT_STATE
 
     def extended_reply(self) -> bool:
         """The shortcut for a whole extended-query answer: BindComplete, DataRows,
@@ -429,12 +436,7 @@ class ProtocolState:
         :meth:`backend` one by one, which says what is wrong.
         """
         cycles = self._cycles
-        if (
-            self.phase is Phase.READY
-            and cycles
-            and cycles[0].state is CycleState.EXTENDED
-            and not cycles[0].open
-        ):
+        if self.phase is _READY and cycles and cycles[0].state is _EXTENDED_STATE and not cycles[0].open:
             cycles.popleft()
             return True
         return False
@@ -442,7 +444,7 @@ class ProtocolState:
     def backend(self, kind: type[BackendMessage]) -> None:
         """Apply a backend message, given by its class."""
         phase = self.phase
-        if phase is not Phase.READY:
+        if phase is not _READY:
             following = BACKEND_PHASE.get((phase, kind))
             if following is None:
                 raise Violation(f"{_describe(kind)} is not allowed in phase {phase.value!r}")
@@ -471,7 +473,7 @@ class ProtocolState:
         # does not end it: another Sync must follow CopyDone or CopyFail.
         if (
             following_state in (CycleState.COPY_IN, CycleState.COPY_BOTH)
-            and cycle.kind is CycleKind.EXTENDED
+            and cycle.kind is _EXTENDED_KIND
             and cycle is cycles[-1]
         ):
             cycle.open = True
