@@ -441,7 +441,10 @@ class StatementRunner:
         encoded = self._encode(state, arg_sets, first_index, many=many)
         decoder = state.decoder(record_class) if rows else None
         result_formats = decoder.result_formats if decoder is not None else state.result_formats
-        messages: list[Outgoing] = [*self._cache.take_close_messages()]
+        cache = self._cache
+        messages: list[Outgoing] = []
+        if cache.to_close or cache.portals_to_close:
+            messages += cache.take_close_messages()
         if not state.name:
             # The unnamed statement may not survive between requests behind a transaction-mode
             # pooler (PgBouncer), so it is parsed again in the request that uses it.
@@ -504,7 +507,10 @@ class StatementRunner:
         extended-query messages must be closed by Sync before a Query may follow (protocol
         docs, "Extended Query").
         """
-        messages: list[Outgoing] = [*self._cache.take_close_messages()]
+        cache = self._cache
+        messages: list[Outgoing] = []
+        if cache.to_close or cache.portals_to_close:
+            messages += cache.take_close_messages()
         syncs = 0
         if messages:
             messages.append(_SYNC)

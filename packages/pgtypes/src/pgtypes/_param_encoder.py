@@ -196,6 +196,8 @@ class ParameterEncoder:
         """:meth:`encode`, with ``element`` the executemany() element number for messages."""
         if len(args) != self._arity:
             raise self._count_error(len(args), element)
+        if not args:
+            return ()  # a statement without parameters (SELECT 1+1): nothing to encode
         # strict=False: the lengths were compared just above.
         try:
             pairs = zip(self._encoders, args, strict=False)
