@@ -164,10 +164,15 @@ class RowDecoder:
             DataError: a value that its column's codec cannot decode.
         """
         result: list[Record] = [] if out is None else out
-        # The compiled executor reads every batch; the uniform-batch trick is the pure build's.
-        uniform = self._compiled is None and self._message_iter is not None and len(batch.starts) >= 2
-        if not (uniform and self._decode_uniform(batch, result)):
-            self.decode_rows(batch.buffer, batch.starts, batch.ends, result)
+        starts, ends = batch.starts, batch.ends
+        if self._compiled is not None:
+            # The compiled executor reads every batch (the uniform-batch trick is the pure build's).
+            if type(starts) in _OFFSET_TYPES and type(ends) in _OFFSET_TYPES:
+                self._decode_compiled(batch.buffer, starts, ends, result)
+                return result
+        elif self._message_iter is not None and len(starts) >= 2 and self._decode_uniform(batch, result):
+            return result
+        self.decode_rows(batch.buffer, starts, ends, result)
         return result
 
     def _decode_uniform(self, batch: DataRowBatch, out: list[Record]) -> bool:
