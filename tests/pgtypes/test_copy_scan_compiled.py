@@ -77,3 +77,9 @@ def test_the_walk_stops_where_the_decoder_must_look() -> None:
     assert compiled.scan_copy_tuples(1, struct.pack("!hi", 1, -2), 0, 6, [], []) == 0
     assert compiled.scan_copy_tuples(1, one, 0, len(one) - 1, [], []) == 0
     assert compiled.scan_copy_tuples(1, one, -1, len(one), [], []) == -1
+
+
+def test_a_position_near_the_end_of_the_index_range_and_none_are_refused_cleanly() -> None:
+    assert compiled.scan_copy_tuples(1, b"\x00\x01\x00\x00\x00\x00", 2**63 - 1, 6, [], []) == 2**63 - 1
+    with pytest.raises(TypeError):
+        compiled.scan_copy_tuples(1, None, 0, 6, [], [])

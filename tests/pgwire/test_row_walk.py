@@ -105,3 +105,17 @@ def test_the_compiled_walk_agrees_with_the_pure_one(
     buffer = buffer[: len(buffer) - cut] if cut <= len(buffer) else buffer
     assert compiled.copy_run(buffer, pos, limit) == copy_run(buffer, pos, limit)
     assert compiled.copy_run(buffer, pos, 1 << 30) == copy_run(buffer, pos, 1 << 30)
+
+
+def test_positions_near_the_end_of_the_index_range_and_none_are_refused_cleanly() -> None:
+    # No overflow of the position arithmetic, and no bytes object made of None.
+    last = 2**63 - 1
+    assert compiled.copy_run(b"d\x00\x00\x00\x04", last, 100) == copy_run(b"d\x00\x00\x00\x04", last, 100)
+    assert compiled.walk_rows(b"D\x00\x00\x00\x04", last, 100, 10) == walk_rows(
+        b"D\x00\x00\x00\x04", last, 100, 10
+    )
+    for walk in (compiled.copy_run, compiled.walk_rows, compiled.row_run):
+        with pytest.raises(TypeError):
+            walk(None, 0, 100, *([10] if walk is not compiled.copy_run else []))
+    with pytest.raises(TypeError):
+        compiled.encode_pairs([(b"a",)], None, b"", b"", 1)

@@ -543,7 +543,7 @@ def copy_rows(object plan, object rows, list pieces, Py_ssize_t size, Py_ssize_t
     return done, size
 
 
-def scan_copy_tuples(Py_ssize_t columns, bytes buffer, Py_ssize_t position, Py_ssize_t size,
+def scan_copy_tuples(Py_ssize_t columns, bytes buffer not None, Py_ssize_t position, Py_ssize_t size,
                      list starts, list ends):
     """Where each complete binary COPY tuple of ``columns`` fields from ``position`` on starts
     and ends, appended to ``starts`` and ``ends``; returns where the first other one starts.
@@ -562,11 +562,11 @@ def scan_copy_tuples(Py_ssize_t columns, bytes buffer, Py_ssize_t position, Py_s
         return position
     while True:
         at = position
-        if at + 2 > size or <int16_t>be16(data + at) != columns:
+        if at > size - 2 or <int16_t>be16(data + at) != columns:
             return position
         at += 2
         for column in range(columns):
-            if at + 4 > size:
+            if at > size - 4:
                 return position
             length = <int32_t>be32(data + at)
             at += 4

@@ -27,7 +27,7 @@ cdef inline int32_t be32(const unsigned char *p) noexcept nogil:
     return <int32_t>((<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3])
 
 
-def walk_rows(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows):
+def walk_rows(bytes buffer not None, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows):
     """``(starts, ends, end)`` of the complete DataRows from ``pos`` on (see the module)."""
     cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
@@ -38,7 +38,7 @@ def walk_rows(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_row
     cdef int32_t length
     if pos < 0:
         return starts, ends, pos
-    while pos + 5 <= size and data[pos] == 0x44 and count < max_rows:  # 'D'
+    while pos <= size - 5 and data[pos] == 0x44 and count < max_rows:  # 'D'
         length = be32(data + pos + 1)
         end = pos + 1 + length
         if length < 4 or length > limit or end > size:
@@ -50,13 +50,13 @@ def walk_rows(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_row
     return starts, ends, pos
 
 
-def row_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows):
+def row_run(bytes buffer not None, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows):
     """``(starts, ends, end)`` as ``pgwire._framing.row_run`` gives them (see the module)."""
     cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
     cdef Py_ssize_t step, count, at
     cdef int32_t length
-    if pos < 0 or pos + 5 > size or data[pos] != 0x44:
+    if pos < 0 or pos > size - 5 or data[pos] != 0x44:
         return walk_rows(buffer, pos, limit, max_rows)
     length = be32(data + pos + 1)
     if length < 4 or length > limit:
@@ -73,7 +73,7 @@ def row_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit, Py_ssize_t max_rows)
     return range(pos + 5, at, step), range(pos + step, at + 1, step), at
 
 
-def copy_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit):
+def copy_run(bytes buffer not None, Py_ssize_t pos, Py_ssize_t limit):
     """``(payloads joined, count, end)`` of the complete CopyData messages from ``pos`` on."""
     cdef const unsigned char *data = <const unsigned char *>PyBytes_AS_STRING(buffer)
     cdef Py_ssize_t size = PyBytes_GET_SIZE(buffer)
@@ -84,7 +84,7 @@ def copy_run(bytes buffer, Py_ssize_t pos, Py_ssize_t limit):
     if pos < 0:
         return b"", 0, pos
     # First pass: where the run ends and how many bytes its payloads hold.
-    while pos + 5 <= size and data[pos] == 0x64:  # 'd'
+    while pos <= size - 5 and data[pos] == 0x64:  # 'd'
         length = be32(data + pos + 1)
         end = pos + 1 + length
         if length < 4 or length > limit or end > size:
@@ -118,7 +118,8 @@ cdef inline char *put(char *p, const char *data, Py_ssize_t size) noexcept nogil
     return p + size
 
 
-def encode_pairs(object rows, bytes head, bytes tail, bytes execute, Py_ssize_t count):
+def encode_pairs(object rows, bytes head not None, bytes tail not None, bytes execute not None,
+                 Py_ssize_t count):
     """The pairs' bytes as ``BindExecuteBatch.encode`` gives them, or None (see the module).
 
     Args:
